@@ -1,0 +1,56 @@
+"""landgis: land-resource verification and red-line violation detection.
+
+Read the red lines (parcels) and the surveyed actual use (footprints), audit
+them against the rules of the campaign, and hand the findings to the people
+who act on them::
+
+    import landgis
+    audit = landgis.audit("parcels.gpkg", "footprints.gpkg")
+    audit.findings            # GeoDataFrame, one row per finding
+    audit.to_csv("findings.csv")
+"""
+
+__version__ = "0.1.0"
+
+from landgis.audit import Audit, audit
+from landgis.config import Campaign, load_campaign
+from landgis.crs import analysis_crs, gauss_kruger_crs, to_mu
+from landgis.datasets import get_path
+from landgis.errors import (
+    ConfigError,
+    CRSError,
+    GeometryError,
+    InputFileError,
+    LandgisError,
+    LandgisWarning,
+    SchemaError,
+)
+from landgis.io.vector import (
+    read_admin,
+    read_footprints,
+    read_parcels,
+    read_planning,
+)
+
+__all__ = [
+    "Audit",
+    "CRSError",
+    "Campaign",
+    "ConfigError",
+    "GeometryError",
+    "InputFileError",
+    "LandgisError",
+    "LandgisWarning",
+    "SchemaError",
+    "__version__",
+    "analysis_crs",
+    "audit",
+    "gauss_kruger_crs",
+    "get_path",
+    "load_campaign",
+    "read_admin",
+    "read_footprints",
+    "read_parcels",
+    "read_planning",
+    "to_mu",
+]

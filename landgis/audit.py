@@ -1,0 +1,388 @@
+"""``landgis.audit``: read, align CRSs, run the engine, build findings — one call.
+
+The :class:`Audit` it returns is what a technician works with in Jupyter:
+``.findings`` (GeoDataFrame), ``.holders`` and ``.parcel_use`` (tables),
+``.summary()``, ``.to_csv()``, ``.to_gpkg()``, ``.write()``, and a rich HTML
+repr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from landgis.config import Campaign, load_campaign
+from landgis.crs import analysis_crs
+from landgis.engine import run
+from landgis.errors import CRSError
+from landgis.findings import build_findings
+from landgis.io.atomic import atomic_path
+from landgis.io.vector import Source, read_admin, read_footprints, read_parcels, read_planning
+from landgis.present import category_summary, holder_summary, write_csv, write_gpkg
+from landgis.schema import load_aliases
+
+__all__ = ["Audit", "audit"]
+
+
+@dataclass
+class Audit:
+    """The result of :func:`audit`.
+
+    Attributes
+    ----------
+    findings
+        One row per finding (see :data:`landgis.findings.COLUMNS`), geometry in
+        :attr:`crs`.
+    holders
+        Per holder: used, own, encroachment, outside-red-line and park
+        over-use areas (m², before ``min_area``); ``used_m2`` equals the sum
+        of the other four.
+    parcel_use
+        Per parcel: area, use and use ratio.
+    parcels, footprints, planning, admin
+        The input layers as audited (validated, in :attr:`crs`).
+    crs
+        The analysis CRS.
+    campaign
+        The settings used.
+    report
+        The audit trail: version, inputs with hashes, CRS, options, repairs and
+        warnings, timings.
+    """
+
+    findings: gpd.GeoDataFrame
+    holders: pd.DataFrame
+    parcel_use: pd.DataFrame
+    parcels: gpd.GeoDataFrame
+    footprints: gpd.GeoDataFrame
+    planning: gpd.GeoDataFrame | None
+    admin: gpd.GeoDataFrame | None
+    campaign: Campaign
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def crs(self):
+        return self.parcels.crs
+
+    def summary(self, by: str = "category") -> pd.DataFrame:
+        """Totals ``by="category"`` (count, m², 亩) or ``by="holder"``."""
+        if by == "category":
+            return category_summary(self.findings)
+        if by == "holder":
+            return holder_summary(self.findings, self.holders)
+        raise ValueError(f"by={by!r}; use 'category' or 'holder'.")
+
+    def to_csv(self, path: str | Path, *, lang: str = "zh") -> Path:
+        """Write the enforcement CSV (UTF-8 with BOM, safe cells)."""
+        return write_csv(self.findings, path, lang=lang)
+
+    def to_gpkg(self, path: str | Path) -> Path:
+        """Write ``findings`` plus the audited inputs to one GeoPackage."""
+        return write_gpkg(
+            self.findings,
+            path,
+            layers={
+                "parcels": self.parcels,
+                "footprints": self.footprints,
+                "planning": self.planning,
+                "admin": self.admin,
+            },
+        )
+
+    def write(self, outdir: str | Path, *, lang: str = "zh") -> dict[str, Path]:
+        """Write ``findings.csv``, ``findings.gpkg`` and the summaries to ``outdir``.
+
+        Returns
+        -------
+        dict
+            Name → path of every file written.
+        """
+        outdir = Path(outdir)
+        outdir.mkdir(parents=True, exist_ok=True)
+        written = {
+            "findings.csv": self.to_csv(outdir / "findings.csv", lang=lang),
+            "findings.gpkg": self.to_gpkg(outdir / "findings.gpkg"),
+        }
+        summary = self.summary("category")
+        holders = self.summary("holder").reset_index()
+        if lang == "zh":
+            summary = summary.rename(columns=_SUMMARY_ZH)
+            holders = holders.rename(columns=_SUMMARY_ZH)
+        for name, table in (("summary.csv", summary), ("holders.csv", holders)):
+            with atomic_path(outdir / name) as tmp:
+                table.to_csv(
+                    tmp,
+                    index=False,
+                    encoding="utf-8-sig",
+                    lineterminator="\r\n",
+                    float_format="%.4f",
+                )
+            written[name] = outdir / name
+        with atomic_path(outdir / "summary.json") as tmp:
+            tmp.write_text(
+                json.dumps(self.trail(), ensure_ascii=False, indent=2, default=str),
+                encoding="utf-8",
+            )
+        written["summary.json"] = outdir / "summary.json"
+        return written
+
+    def trail(self) -> dict[str, Any]:
+        """The audit trail plus the category summary, as JSON-ready data."""
+        summary = self.summary("category")
+        return {
+            **self.report,
+            "categories": summary.to_dict(orient="records"),
+            "findings": len(self.findings),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"<landgis.Audit: {len(self.findings)} findings, {len(self.parcels)} parcels, "
+            f"{len(self.footprints)} footprints, crs={self.crs.to_string()}>"
+        )
+
+    def _repr_html_(self) -> str:
+        table = self.summary("category")
+        rows = "".join(
+            f"<tr><td>{html.escape(r.category_label)}</td><td><code>{html.escape(r.category)}"
+            f"</code></td><td style='text-align:right'>{r.count}</td>"
+            f"<td style='text-align:right'>{r.area_m2:,.1f}</td>"
+            f"<td style='text-align:right'>{r.area_mu:,.2f}</td></tr>"
+            for r in table.itertuples()
+        )
+        repairs = self.report.get("repairs", {})
+        note = "".join(
+            f"<li>{html.escape(k)}: {html.escape(str(v))}</li>" for k, v in repairs.items()
+        )
+        return (
+            "<div><strong>landgis audit</strong> — "
+            f"{len(self.findings)} findings · {len(self.parcels)} parcels · "
+            f"{len(self.footprints)} footprints · CRS "
+            f"{html.escape(self.crs.to_string())} · min_area {self.campaign.min_area} m²"
+            "<table><thead><tr><th>类别</th><th>code</th><th>数量</th><th>面积 m²</th>"
+            f"<th>亩</th></tr></thead><tbody>{rows}</tbody></table>"
+            + (f"<details><summary>repairs</summary><ul>{note}</ul></details>" if note else "")
+            + "</div>"
+        )
+
+
+_SUMMARY_ZH = {
+    "category": "类别代码",
+    "category_label": "问题类别",
+    "group": "责任工作组",
+    "count": "数量",
+    "area_m2": "面积（平方米）",
+    "area_mu": "面积（亩）",
+    "holder": "权利人/使用人",
+    "used_m2": "实际使用（平方米）",
+    "own_m2": "红线内自用（平方米）",
+    "encroachment_m2": "侵占他人（平方米）",
+    "outside_redline_m2": "红线外（平方米）",
+    "overuse_requisitioned_m2": "少征多用（平方米）",
+    "overuse_leased_m2": "少租多用（平方米）",
+    "unleased_use_m2": "未租先用（平方米）",
+    "park_overuse_m2": "园区超用合计（平方米）",
+    "findings": "问题数",
+}
+
+
+def audit(
+    parcels: Source,
+    footprints: Source,
+    *,
+    planning: Source | None = None,
+    admin: Source | None = None,
+    crs: Any = None,
+    min_area: float | None = None,
+    idle_ratio: float | None = None,
+    grid_size: float | None = None,
+    config: Campaign | Mapping[str, Any] | str | Path | None = None,
+    aliases: Mapping[str, Any] | str | Path | None = None,
+    encoding: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Audit:
+    """Audit red lines against actual use and return the findings.
+
+    Parameters
+    ----------
+    parcels
+        Red lines: a path (GeoPackage, Shapefile, GeoJSON …) or a GeoDataFrame;
+        see :func:`landgis.read_parcels`.
+    footprints
+        Actual use, likewise; see :func:`landgis.read_footprints`.
+    planning
+        Optional planning zones (column ``zone``): leased-in land inside one
+        is *idle*, not *unused*; zones named in the campaign's
+        ``agricultural_park_zones`` route their findings to the agricultural
+        park group.
+    admin
+        Optional street/village areas; they give each finding its street and
+        village (otherwise taken from its parcel).
+    crs
+        Analysis CRS (projected, metres).  Default: the parcels' CRS when it is
+        metric, else the CGCS2000 3° Gauss-Krüger zone of the data.  Layers
+        without a CRS are taken to be in it.
+    min_area
+        Smallest finding kept, m² (default from the campaign, 1 m²); ``0``
+        keeps every sliver.
+    idle_ratio
+        Use share below which a parcel is idle (default 0.1).
+    grid_size
+        Snap-rounding grid of the set algebra, m (default 1e-6).
+    config
+        Campaign configuration: a :class:`~landgis.Campaign`, a dict or a TOML
+        file; the options above override it.
+    aliases
+        Extra column and tenure aliases (dict or TOML/YAML file).
+    encoding
+        Attribute encoding of the input files (e.g. ``"gbk"``).
+    progress
+        Called with the name of each stage.
+
+    Returns
+    -------
+    Audit
+
+    Examples
+    --------
+    >>> import landgis
+    >>> a = landgis.audit(landgis.get_path("parcels"), landgis.get_path("footprints"),
+    ...                   planning=landgis.get_path("planning"))
+    >>> "encroachment" in set(a.findings["category"])
+    True
+    """
+    say = progress or (lambda stage: None)
+    started = time.perf_counter()
+    campaign = load_campaign(config).with_options(
+        min_area=min_area, idle_ratio=idle_ratio, grid_size=grid_size
+    )
+    user_aliases = load_aliases(aliases)
+
+    say("reading layers")
+    common = {"crs": crs, "aliases": user_aliases, "encoding": encoding}
+    parcel_frame = read_parcels(parcels, **common)
+    target = analysis_crs(parcel_frame.crs, parcel_frame.total_bounds, crs=crs)
+    layers = {"parcels": parcel_frame, "footprints": read_footprints(footprints, **common)}
+    if planning is not None:
+        layers["planning"] = read_planning(planning, **common)
+    if admin is not None:
+        layers["admin"] = read_admin(admin, **common)
+    reprojected = {}
+    for name, frame in layers.items():
+        if frame.crs is None:  # pragma: no cover - readers refuse this
+            raise CRSError(f"the {name} layer has no CRS; pass crs=.")
+        if not frame.crs.equals(target):
+            reprojected[name] = frame.crs.to_string()
+            attrs = frame.attrs
+            layers[name] = frame.to_crs(target)
+            layers[name].attrs = attrs
+    read_done = time.perf_counter()
+
+    result = run(
+        layers["parcels"],
+        layers["footprints"],
+        layers.get("planning"),
+        idle_ratio=campaign.idle_ratio,
+        grid_size=campaign.grid_size,
+        planning_share=campaign.planning_share,
+        min_area=campaign.min_area,
+        mismatch_relative=campaign.mismatch_relative,
+        mismatch_mu=campaign.mismatch_mu,
+        progress=say,
+    )
+    say("building findings")
+    findings = build_findings(
+        result.raw,
+        parcels=layers["parcels"],
+        campaign=campaign,
+        planning=layers.get("planning"),
+        admin=layers.get("admin"),
+    )
+    done = time.perf_counter()
+
+    report = _trail(
+        layers,
+        sources={
+            "parcels": parcels,
+            "footprints": footprints,
+            "planning": planning,
+            "admin": admin,
+        },
+        crs=target,
+        reprojected=reprojected,
+        campaign=campaign,
+        timings={"read_s": read_done - started, "audit_s": done - read_done},
+    )
+    return Audit(
+        findings=findings,
+        holders=result.holders,
+        parcel_use=result.parcels,
+        parcels=layers["parcels"],
+        footprints=layers["footprints"],
+        planning=layers.get("planning"),
+        admin=layers.get("admin"),
+        campaign=campaign,
+        report=report,
+    )
+
+
+def _trail(layers, *, sources, crs, reprojected, campaign: Campaign, timings) -> dict:
+    from landgis import __version__
+
+    inputs = {}
+    repairs = {}
+    warnings = []
+    for name, frame in layers.items():
+        info = dict(frame.attrs.get("landgis", {}))
+        src = sources[name]
+        entry = {"source": info.get("source", name), "rows": len(frame)}
+        if isinstance(src, str | Path) and Path(src).is_file():
+            entry["sha256"] = _sha256(Path(src))
+        if name in reprojected:
+            entry["reprojected_from"] = reprojected[name]
+        inputs[name] = entry
+        for key in ("repaired", "dropped_empty", "dropped_collapsed", "dropped_z"):
+            if info.get(key):
+                repairs[f"{name}.{key}"] = info[key]
+        warnings += info.get("warnings", [])
+    options = {
+        k: getattr(campaign, k)
+        for k in (
+            "min_area",
+            "idle_ratio",
+            "grid_size",
+            "planning_share",
+            "mismatch_relative",
+            "mismatch_mu",
+        )
+    }
+    return {
+        "landgis_version": __version__,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "campaign": campaign.name,
+        "crs": crs.to_string(),
+        "inputs": inputs,
+        "options": options,
+        "deadlines": {k: v.isoformat() for k, v in campaign.deadlines.items()},
+        "repairs": repairs,
+        "warnings": warnings,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,156 @@
+"""Coordinate reference systems and area units.
+
+Areas are computed in a projected metric CRS, never in degrees.  Chinese survey
+data is CGCS2000 in 3° Gauss-Krüger zones: EPSG = 4488 + zone with the zone
+prefix on the easting (zones 25–45), 4509 + zone without it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pyproj import CRS
+
+from landgis.errors import CRSError
+
+__all__ = [
+    "M2_PER_MU",
+    "analysis_crs",
+    "gauss_kruger_crs",
+    "is_metric_projected",
+    "parse_crs",
+    "to_mu",
+]
+
+#: 1 亩 = 10000/15 m² exactly.
+M2_PER_MU = 10000.0 / 15.0
+
+
+def to_mu(area_m2):
+    """Convert square metres to 亩 (mu); works on numbers and arrays.
+
+    Examples
+    --------
+    >>> to_mu(10000)
+    15.0
+    """
+    if np.ndim(area_m2):
+        return np.asarray(area_m2, dtype=float) * 15.0 / 10000.0
+    return float(area_m2) * 15.0 / 10000.0
+
+
+def parse_crs(value, *, what: str = "crs") -> CRS:
+    """Turn ``4528``, ``"EPSG:4528"``, WKT or a pyproj CRS into a :class:`pyproj.CRS`.
+
+    Raises
+    ------
+    CRSError
+        If pyproj does not recognise the value.
+    """
+    if isinstance(value, CRS):
+        return value
+    try:
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        return CRS.from_user_input(value)
+    except Exception as exc:  # pyproj raises CRSError of its own, plus TypeError
+        raise CRSError(
+            f"{what}={value!r} is not a coordinate reference system pyproj knows; "
+            "give an EPSG code such as 4528 (CGCS2000 3° GK zone 40) or a WKT."
+        ) from exc
+
+
+def is_metric_projected(crs: CRS) -> bool:
+    """True when ``crs`` is projected with metre axes (areas in m² are valid)."""
+    if not crs.is_projected:
+        return False
+    units = {ax.unit_name.lower() for ax in crs.axis_info}
+    return units <= {"metre", "meter", "m"}
+
+
+def gauss_kruger_crs(lon: float, *, zone_prefix: bool = True) -> CRS:
+    """The CGCS2000 3° Gauss-Krüger CRS whose central meridian is nearest ``lon``.
+
+    Parameters
+    ----------
+    lon
+        Longitude in degrees east.
+    zone_prefix
+        ``True`` (default) for the variant whose easting carries the zone
+        number (EPSG 4513–4533), ``False`` for the "CM n°E" variant (4534–4554).
+
+    Raises
+    ------
+    CRSError
+        If ``lon`` lies outside the zones EPSG defines for China (75°E–135°E).
+
+    Examples
+    --------
+    >>> gauss_kruger_crs(119.9).to_epsg()
+    4528
+    >>> gauss_kruger_crs(119.9, zone_prefix=False).to_epsg()
+    4549
+    """
+    zone = math.floor(lon / 3.0 + 0.5)
+    if not 25 <= zone <= 45:
+        raise CRSError(
+            f"longitude {lon:.3f}° lies outside the CGCS2000 3° Gauss-Krüger zones "
+            "(75°E–135°E); pass crs= with a projected metric CRS."
+        )
+    return CRS.from_epsg((4488 if zone_prefix else 4509) + zone)
+
+
+def analysis_crs(gdf_crs: CRS | None, bounds, *, crs=None) -> CRS:
+    """Choose the projected metric CRS an audit runs in.
+
+    An explicit ``crs`` wins.  Otherwise a layer already in a metric projected
+    CRS keeps it; geographic (or non-metric) data goes to the CGCS2000 3°
+    Gauss-Krüger zone of its centre, or to the UTM zone there when the data
+    lies outside China's zones.
+
+    Parameters
+    ----------
+    gdf_crs
+        The CRS of the reference layer (the parcels).
+    bounds
+        ``(minx, miny, maxx, maxy)`` of that layer, in ``gdf_crs``.
+    crs
+        Optional explicit choice.
+
+    Returns
+    -------
+    pyproj.CRS
+    """
+    if crs is not None:
+        chosen = parse_crs(crs)
+        if not is_metric_projected(chosen):
+            raise CRSError(
+                f"crs={chosen.to_string()} is not a projected CRS in metres; areas "
+                "cannot be measured in it. Give a Gauss-Krüger zone such as EPSG:4528."
+            )
+        return chosen
+    if gdf_crs is None:
+        raise CRSError("the layer has no CRS; pass crs= (e.g. crs=4528).")
+    if is_metric_projected(gdf_crs):
+        return gdf_crs
+    from pyproj import Transformer
+
+    minx, miny, maxx, maxy = bounds
+    to_lonlat = Transformer.from_crs(gdf_crs, "EPSG:4326", always_xy=True)
+    lon, lat = to_lonlat.transform((minx + maxx) / 2.0, (miny + maxy) / 2.0)
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise CRSError("cannot locate the data's centre; pass crs= explicitly.")
+    try:
+        return gauss_kruger_crs(lon)
+    except CRSError:
+        from pyproj.aoi import AreaOfInterest
+        from pyproj.database import query_utm_crs_info
+
+        infos = query_utm_crs_info(
+            datum_name="WGS 84",
+            area_of_interest=AreaOfInterest(lon, lat, lon, lat),
+        )
+        if not infos:
+            raise
+        return CRS.from_epsg(infos[0].code)

@@ -1,0 +1,613 @@
+"""The audit engine: DOMAIN.md's rules as vectorized set algebra (no I/O).
+
+How the rules are computed, and why it is exact and fast:
+
+1. **Use pieces.**  Each user's footprints are clustered (STRtree self-join,
+   connected components) and only touching groups are unioned.  The pieces of
+   one user are pairwise disjoint, so ``U_h`` is their disjoint union and every
+   area below is a plain sum over pieces.
+2. **Local subtraction.**  Each piece is paired with the parcels it meets
+   (STRtree).  A piece covered by one of its user's own authorized parcels is
+   settled at once.  Otherwise its candidates are subtracted in vectorized
+   rounds: own authorized parcels give ``X`` (excess), other holders'
+   authorized parcels give ``Y = X − O`` (so encroachment is ``X − Y``), the
+   remaining (leased-in) red lines give ``Z = Y − R`` (outside every red line),
+   and park over-use is ``Y − Z``.  Only a piece's own candidates are ever
+   involved, and every overlay is snap-rounded to ``grid_size``, which closes
+   the 1e-12 m gaps where digitized neighbours meet.
+3. **Parcels.**  Own use per authorized parcel and use by anyone per leased-in
+   parcel are sums of pair intersections (``np.bincount``); only leased-in
+   parcels used by several users need a union.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from landgis.crs import M2_PER_MU
+from landgis.engine.ops import EMPTY, expand_ranges, explode, grouped_union, subtract_pairs
+from landgis.schema import AUTHORIZED_TENURES
+
+__all__ = ["EngineResult", "run"]
+
+Progress = Callable[[str], None]
+
+#: Columns of the raw findings frame the engine returns.
+RAW_COLUMNS = [
+    "category",
+    "holder",
+    "parcel_id",
+    "other_holder",
+    "other_parcel_id",
+    "area_m2",
+    "use_ratio",
+    "registered_area_mu",
+    "piece",
+]
+
+
+@dataclass
+class EngineResult:
+    """What the engine computes before filtering and presentation.
+
+    Attributes
+    ----------
+    raw
+        One row per finding candidate (spatial categories: one per connected
+        piece), all of them, before ``min_area``; columns :data:`RAW_COLUMNS`
+        plus ``geometry`` (a GeoDataFrame in the analysis CRS).
+    holders
+        Per holder: ``used_m2, own_m2, encroachment_m2, outside_redline_m2,
+        overuse_requisitioned_m2, overuse_leased_m2, unleased_use_m2,
+        park_overuse_m2`` (the last is the sum of the three before it).
+    parcels
+        Per parcel: ``parcel_id, tenure, holder, area_m2, used_m2, use_ratio``
+        (own use for authorized parcels, use by anyone for leased-in ones).
+    """
+
+    raw: gpd.GeoDataFrame
+    holders: pd.DataFrame
+    parcels: pd.DataFrame
+
+
+@dataclass
+class _Layers:
+    """The inputs as flat arrays; holders and users share integer codes."""
+
+    pgeom: np.ndarray
+    pid: np.ndarray
+    ptenure: np.ndarray
+    pholder: np.ndarray
+    pauth: np.ndarray
+    fgeom: np.ndarray
+    fuser: np.ndarray
+    names: np.ndarray
+
+    @classmethod
+    def from_frames(cls, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame) -> _Layers:
+        codes, names = pd.factorize(
+            pd.concat([parcels["holder"], footprints["user"]], ignore_index=True), sort=True
+        )
+        n_p = len(parcels)
+        tenure = parcels["tenure"].to_numpy(dtype=object)
+        return cls(
+            pgeom=np.asarray(parcels.geometry.values, dtype=object),
+            pid=parcels["parcel_id"].to_numpy(dtype=object),
+            ptenure=tenure,
+            pholder=codes[:n_p],
+            pauth=np.isin(tenure, AUTHORIZED_TENURES),
+            fgeom=np.asarray(footprints.geometry.values, dtype=object),
+            fuser=codes[n_p:],
+            names=np.asarray(names, dtype=object),
+        )
+
+
+def run(
+    parcels: gpd.GeoDataFrame,
+    footprints: gpd.GeoDataFrame,
+    planning: gpd.GeoDataFrame | None = None,
+    *,
+    idle_ratio: float = 0.1,
+    grid_size: float = 1e-6,
+    planning_share: float = 0.5,
+    min_area: float = 0.0,
+    mismatch_relative: float = 0.01,
+    mismatch_mu: float = 0.1,
+    progress: Progress | None = None,
+) -> EngineResult:
+    """Apply the rules to validated layers that share one metric CRS.
+
+    Parameters
+    ----------
+    parcels, footprints, planning
+        Frames as returned by :func:`landgis.read_parcels` etc., already in
+        the analysis CRS.
+    idle_ratio
+        Own-use share below which a parcel is idle.
+    grid_size
+        Snap-rounding grid (m) of every overlay.
+    planning_share
+        Share of a leased-in parcel that must lie in planning zones for it to
+        count as planned.
+    min_area
+        Only used to ignore slivers when deciding whether a leased-in parcel
+        is *allocated* (overlapped by an authorized parcel); the findings are
+        filtered later.
+    mismatch_relative, mismatch_mu
+        Tolerances of ``area_mismatch``.
+    progress
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    EngineResult
+    """
+    say = progress or (lambda stage: None)
+    lay = _Layers.from_frames(parcels, footprints)
+    parea = shapely.area(lay.pgeom)
+    ptree = shapely.STRtree(lay.pgeom)
+
+    say("dissolving footprints per user")
+    pieces, piece_user = _use_pieces(lay.fgeom, lay.fuser, grid_size)
+
+    say("overlaying use on red lines")
+    k, p = ptree.query(pieces, predicate="intersects")
+    use = _split_use(pieces, piece_user, k, p, lay, grid_size)
+
+    say("classifying excess pieces")
+    raw_use, holders = _excess_findings(use, piece_user, k, p, lay, grid_size)
+
+    say("measuring parcel use")
+    own_used = np.bincount(
+        p[use.own_pair], weights=use.own_area[use.own_pair], minlength=len(lay.pgeom)
+    )
+    any_used = _use_by_anyone(pieces, piece_user, k, p, lay, grid_size)
+    used = np.where(lay.pauth, own_used, any_used)
+    ratio = np.divide(used, parea, out=np.zeros_like(parea), where=parea > 0)
+    parcel_table = pd.DataFrame(
+        {
+            "parcel_id": lay.pid,
+            "tenure": lay.ptenure,
+            "holder": lay.names[lay.pholder],
+            "area_m2": parea,
+            "used_m2": used,
+            "use_ratio": ratio,
+        }
+    )
+
+    say("idle and leased-in land")
+    raw_idle = _idle_findings(pieces, k, p, use, lay, parea, used, ratio, idle_ratio, grid_size)
+    raw_leased_in = _leased_in_findings(
+        lay,
+        parea,
+        used,
+        ratio,
+        ptree,
+        planning,
+        idle_ratio=idle_ratio,
+        planning_share=planning_share,
+        min_area=min_area,
+        grid_size=grid_size,
+    )
+
+    say("red-line conflicts and registered areas")
+    raw_conflicts = _overlap_findings(lay, ptree, grid_size)
+    raw_mismatch = _mismatch_findings(parcels, lay, parea, mismatch_relative, mismatch_mu)
+
+    frames = [f for f in (raw_use, raw_idle, raw_leased_in, raw_conflicts, raw_mismatch) if len(f)]
+    raw = (
+        gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=parcels.crs)
+        if frames
+        else _empty_raw(parcels.crs)
+    )
+    return EngineResult(raw=raw, holders=holders, parcels=parcel_table)
+
+
+# ------------------------------------------------------------------ use pieces
+
+
+def _use_pieces(fgeom: np.ndarray, fuser: np.ndarray, grid_size: float):
+    """Dissolve each user's footprints: union only the groups that touch."""
+    n = len(fgeom)
+    i, j = shapely.STRtree(fgeom).query(fgeom, predicate="intersects")
+    same = (i < j) & (fuser[i] == fuser[j])
+    graph = coo_matrix((np.ones(same.sum(), dtype=np.int8), (i[same], j[same])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    keys, pieces = grouped_union(fgeom, label, grid_size=grid_size)
+    first = np.zeros(len(keys), dtype=np.intp)
+    first[label[::-1]] = np.arange(n)[::-1]  # lowest footprint index of each piece
+    return pieces, fuser[first]
+
+
+@dataclass
+class _Use:
+    """Per piece: its excess split; per (piece, parcel) pair: the pair's class."""
+
+    used: np.ndarray
+    excess: np.ndarray  # X = piece − own authorized land
+    not_other: np.ndarray  # Y = X − other holders' authorized land
+    outside: np.ndarray  # Z = Y − every other red line
+    own_pair: np.ndarray
+    other_pair: np.ndarray
+    park_pair: np.ndarray
+    own_area: np.ndarray  # area(piece ∩ parcel) on own pairs
+
+
+def _split_use(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> _Use:
+    own_pair = lay.pauth[p] & (lay.pholder[p] == piece_user[k])
+    other_pair = lay.pauth[p] & ~own_pair
+    park_pair = ~lay.pauth[p]
+
+    # Most buildings lie inside one of their own parcels: settle those first.
+    shapely.prepare(lay.pgeom[p[own_pair]])
+    covered_pair = np.zeros(len(k), dtype=bool)
+    covered_pair[own_pair] = shapely.covers(lay.pgeom[p[own_pair]], pieces[k[own_pair]])
+    covered = np.zeros(len(pieces), dtype=bool)
+    covered[k[covered_pair]] = True
+
+    own_area = np.zeros(len(k))
+    own_area[covered_pair] = shapely.area(pieces[k[covered_pair]])
+    partial = own_pair & ~covered_pair
+    own_area[partial] = shapely.area(
+        shapely.intersection(lay.pgeom[p[partial]], pieces[k[partial]], grid_size=grid_size)
+    )
+
+    open_pair = ~covered[k]
+    excess = pieces.copy()
+    excess[covered] = EMPTY
+    excess = subtract_pairs(
+        excess, k[open_pair & own_pair], lay.pgeom[p[open_pair & own_pair]], grid_size=grid_size
+    )
+    not_other = subtract_pairs(
+        excess, k[open_pair & other_pair], lay.pgeom[p[open_pair & other_pair]], grid_size=grid_size
+    )
+    outside = subtract_pairs(
+        not_other,
+        k[open_pair & park_pair],
+        lay.pgeom[p[open_pair & park_pair]],
+        grid_size=grid_size,
+    )
+    return _Use(
+        used=shapely.area(pieces),
+        excess=excess,
+        not_other=not_other,
+        outside=outside,
+        own_pair=own_pair,
+        other_pair=other_pair,
+        park_pair=park_pair,
+        own_area=own_area,
+    )
+
+
+def _difference_where(a: np.ndarray, b: np.ndarray, where: np.ndarray, grid_size: float):
+    """``a − b`` where ``where`` holds (b ⊆ a there), empty elsewhere."""
+    out = np.full(len(a), EMPTY, dtype=object)
+    out[where] = shapely.difference(a[where], b[where], grid_size=grid_size)
+    return out
+
+
+def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float):
+    """Explode the excess of every piece into findings; sum it per holder."""
+    n = len(use.used)
+    has_other = np.zeros(n, dtype=bool)
+    has_other[k[use.other_pair]] = True
+    has_park = np.zeros(n, dtype=bool)
+    has_park[k[use.park_pair]] = True
+    encroached = _difference_where(use.excess, use.not_other, has_other, grid_size)
+    park = _difference_where(use.not_other, use.outside, has_park, grid_size)
+
+    frames = []
+    enc_parts, enc_src = explode(encroached)
+    if len(enc_parts):
+        frames.append(
+            _on_parcels("encroachment", enc_parts, enc_src, k, p, use.other_pair, lay, grid_size)
+        )
+    out_parts, out_src = explode(use.outside)
+    if len(out_parts):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "category": "outside_redline",
+                    "piece": out_src,
+                    "geometry": out_parts,
+                    "other_parcel_id": "",
+                    "other_holder": "",
+                }
+            )
+        )
+    park_parts, park_src = explode(park)
+    if len(park_parts):
+        frames.append(
+            _on_parcels("park", park_parts, park_src, k, p, use.park_pair, lay, grid_size)
+        )
+    raw = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(
+            {"category": [], "piece": [], "geometry": [], "other_parcel_id": [], "other_holder": []}
+        )
+    )
+    raw["holder"] = lay.names[piece_user[raw["piece"].to_numpy(dtype=np.intp)]]
+    raw["area_m2"] = shapely.area(raw["geometry"].to_numpy(dtype=object))
+
+    # The holder's nearest own authorized parcel: classifies park over-use and
+    # tells enforcement which grant the excess belongs to.
+    nearest = _nearest_own_parcel(
+        raw["geometry"].to_numpy(dtype=object),
+        piece_user[raw["piece"].to_numpy(dtype=np.intp)],
+        lay,
+        grid_size,
+    )
+    raw["parcel_id"] = np.where(nearest >= 0, lay.pid[np.maximum(nearest, 0)], "")
+    is_park = (raw["category"] == "park").to_numpy()
+    tenure = np.where(nearest >= 0, lay.ptenure[np.maximum(nearest, 0)], "")
+    raw.loc[is_park, "category"] = np.select(
+        [tenure[is_park] == "leased_out", nearest[is_park] < 0],
+        ["overuse_leased", "unleased_use"],
+        "overuse_requisitioned",
+    )
+    holders = _holder_table(use, piece_user, raw, lay)
+    return raw, holders
+
+
+def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers, grid_size):
+    """Parts of one category, naming the parcels (and holders) each lies on.
+
+    Names are joined with ``"; "``, largest overlap first; a piece's own
+    candidate pairs are the only parcels looked at.
+    """
+    sel = np.flatnonzero(pair_mask)
+    order = np.argsort(k[sel], kind="stable")
+    pair_piece, pair_parcel = k[sel][order], p[sel][order]
+    lo = np.searchsorted(pair_piece, part_piece, side="left")
+    hi = np.searchsorted(pair_piece, part_piece, side="right")
+    part_idx, pos = expand_ranges(lo, hi)
+    cand = pair_parcel[pos]
+    overlap = shapely.area(
+        shapely.intersection(parts[part_idx], lay.pgeom[cand], grid_size=grid_size)
+    )
+    df = pd.DataFrame(
+        {
+            "part": part_idx,
+            "parcel": lay.pid[cand],
+            "holder": lay.names[lay.pholder[cand]],
+            "overlap": overlap,
+        }
+    )
+    df = df[df["overlap"] > 0].sort_values(
+        ["part", "overlap", "parcel"], ascending=[True, False, True]
+    )
+    named = (
+        df.groupby("part")
+        .agg(
+            other_parcel_id=("parcel", lambda s: "; ".join(dict.fromkeys(s))),
+            other_holder=("holder", lambda s: "; ".join(dict.fromkeys(s))),
+        )
+        .reindex(np.arange(len(parts)), fill_value="")
+    )
+    return pd.DataFrame(
+        {
+            "category": category,
+            "piece": part_piece,
+            "geometry": parts,
+            "other_parcel_id": named["other_parcel_id"].to_numpy(dtype=object),
+            "other_holder": named["other_holder"].to_numpy(dtype=object),
+        }
+    )
+
+
+def _nearest_own_parcel(parts, part_user, lay: _Layers, grid_size: float) -> np.ndarray:
+    """Index of each part's nearest authorized parcel of its own user (−1: none).
+
+    Ties (a part touching two own parcels) go to the longer shared boundary,
+    then to the smaller ``parcel_id``.
+    """
+    auth = np.flatnonzero(lay.pauth)
+    auth = auth[np.argsort(lay.pholder[auth], kind="stable")]
+    auth_holder = lay.pholder[auth]
+    lo = np.searchsorted(auth_holder, part_user, side="left")
+    hi = np.searchsorted(auth_holder, part_user, side="right")
+    part_idx, pos = expand_ranges(lo, hi)
+    cand = auth[pos]
+    dist = shapely.distance(parts[part_idx], lay.pgeom[cand])
+    # Shared boundary only matters for parcels at (snap-rounded) distance zero.
+    touching = dist <= grid_size
+    shared = np.zeros(len(cand))
+    shared[touching] = shapely.length(
+        shapely.intersection(
+            shapely.boundary(parts[part_idx[touching]]),
+            lay.pgeom[cand[touching]],
+            grid_size=grid_size,
+        )
+    )
+    dist = np.where(touching, 0.0, dist)
+    order = np.lexsort((lay.pid[cand].astype(str), -shared, dist, part_idx))
+    best = np.full(len(parts), -1, dtype=np.intp)
+    first = order[np.r_[True, np.diff(part_idx[order]) != 0]] if len(order) else order
+    best[part_idx[first]] = cand[first]
+    return best
+
+
+def _holder_table(use: _Use, piece_user, raw: pd.DataFrame, lay: _Layers) -> pd.DataFrame:
+    n_names = len(lay.names)
+    excess = shapely.area(use.excess)
+    table = pd.DataFrame(index=pd.Index(lay.names, name="holder"))
+    table["used_m2"] = np.bincount(piece_user, weights=use.used, minlength=n_names)
+    table["own_m2"] = table["used_m2"] - np.bincount(piece_user, weights=excess, minlength=n_names)
+    codes = pd.Index(lay.names).get_indexer(raw["holder"])
+    for cat in (
+        "encroachment",
+        "outside_redline",
+        "overuse_requisitioned",
+        "overuse_leased",
+        "unleased_use",
+    ):
+        mask = (raw["category"] == cat).to_numpy()
+        table[f"{cat}_m2"] = np.bincount(
+            codes[mask], weights=raw["area_m2"].to_numpy()[mask], minlength=n_names
+        )
+    table["park_overuse_m2"] = table[
+        ["overuse_requisitioned_m2", "overuse_leased_m2", "unleased_use_m2"]
+    ].sum(axis=1)
+    authorized = np.zeros(n_names, dtype=bool)
+    authorized[lay.pholder[lay.pauth]] = True
+    users = np.zeros(n_names, dtype=bool)
+    users[lay.fuser] = True
+    return table[users | authorized]
+
+
+# --------------------------------------------------------------------- parcels
+
+
+def _use_by_anyone(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> np.ndarray:
+    """area(L ∩ ∪ all footprints) for every leased-in parcel L (0 elsewhere)."""
+    used = np.zeros(len(lay.pgeom))
+    sel = ~lay.pauth[p]
+    if not sel.any():
+        return used
+    lp, lk = p[sel], k[sel]
+    inter = shapely.intersection(lay.pgeom[lp], pieces[lk], grid_size=grid_size)
+    # One user's pieces are disjoint: sum them.  Several users may overlap: union.
+    pairs = pd.DataFrame({"parcel": lp, "user": piece_user[lk]})
+    n_users = pairs.drop_duplicates().groupby("parcel")["user"].size()
+    shared = np.isin(lp, n_users.index[n_users > 1].to_numpy())
+    single = ~shared
+    used += np.bincount(lp[single], weights=shapely.area(inter[single]), minlength=len(used))
+    if shared.any():
+        keys, unions = grouped_union(inter[shared], lp[shared], grid_size=grid_size)
+        used[keys] += shapely.area(unions)
+    return used
+
+
+def _idle_findings(pieces, k, p, use: _Use, lay, parea, used, ratio, idle_ratio, grid_size):
+    idle = np.flatnonzero(lay.pauth & (ratio < idle_ratio))
+    if len(idle) == 0:
+        return pd.DataFrame()
+    position = np.full(len(lay.pgeom), -1)
+    position[idle] = np.arange(len(idle))
+    sel = use.own_pair & (position[p] >= 0)
+    unused = subtract_pairs(
+        lay.pgeom[idle].copy(), position[p[sel]], pieces[k[sel]], grid_size=grid_size
+    )
+    tenure = lay.ptenure[idle]
+    return pd.DataFrame(
+        {
+            "category": np.where(tenure == "leased_out", "idle_leased", "idle_requisitioned"),
+            "holder": lay.names[lay.pholder[idle]],
+            "parcel_id": lay.pid[idle],
+            "area_m2": parea[idle] - used[idle],
+            "use_ratio": ratio[idle],
+            "geometry": unused,
+        }
+    )
+
+
+def _leased_in_findings(
+    lay, parea, used, ratio, ptree, planning, *, idle_ratio, planning_share, min_area, grid_size
+):
+    leased = np.flatnonzero(~lay.pauth)
+    if len(leased) == 0:
+        return pd.DataFrame()
+    # Allocated: an authorized parcel (a sub-lease or grant) lies on it.
+    li, pj = ptree.query(lay.pgeom[leased], predicate="intersects")
+    sel = lay.pauth[pj]
+    overlap = np.bincount(
+        li[sel],
+        weights=shapely.area(
+            shapely.intersection(
+                lay.pgeom[leased[li[sel]]], lay.pgeom[pj[sel]], grid_size=grid_size
+            )
+        ),
+        minlength=len(leased),
+    )
+    allocated = overlap > min_area
+    planned = np.zeros(len(leased), dtype=bool)
+    if planning is not None and len(planning):
+        zones = shapely.union_all(
+            np.asarray(planning.geometry.values, dtype=object), grid_size=grid_size
+        )
+        zone_parts = shapely.get_parts(zones)
+        zi, zj = shapely.STRtree(zone_parts).query(lay.pgeom[leased], predicate="intersects")
+        inside = np.bincount(
+            zi,
+            weights=shapely.area(
+                shapely.intersection(lay.pgeom[leased[zi]], zone_parts[zj], grid_size=grid_size)
+            ),
+            minlength=len(leased),
+        )
+        planned = inside >= planning_share * parea[leased]
+    r = ratio[leased]
+    category = np.where(
+        r >= idle_ratio,
+        "leased_in_used",
+        np.where(allocated | planned, "leased_in_idle", "leased_in_unused"),
+    )
+    return pd.DataFrame(
+        {
+            "category": category,
+            "holder": lay.names[lay.pholder[leased]],
+            "parcel_id": lay.pid[leased],
+            "area_m2": parea[leased],
+            "use_ratio": r,
+            "geometry": lay.pgeom[leased],
+        }
+    )
+
+
+def _overlap_findings(lay: _Layers, ptree, grid_size: float):
+    auth = np.flatnonzero(lay.pauth)
+    i, j = ptree.query(lay.pgeom[auth], predicate="intersects")
+    i = auth[i]
+    keep = lay.pauth[j] & (lay.pholder[i] != lay.pholder[j]) & (lay.pid[i] < lay.pid[j])
+    i, j = i[keep], j[keep]
+    if len(i) == 0:
+        return pd.DataFrame()
+    parts, src = explode(shapely.intersection(lay.pgeom[i], lay.pgeom[j], grid_size=grid_size))
+    a, b = i[src], j[src]
+    return pd.DataFrame(
+        {
+            "category": "overlap_conflict",
+            "holder": lay.names[lay.pholder[a]],
+            "parcel_id": lay.pid[a],
+            "other_holder": lay.names[lay.pholder[b]],
+            "other_parcel_id": lay.pid[b],
+            "area_m2": shapely.area(parts),
+            "geometry": parts,
+        }
+    )
+
+
+def _mismatch_findings(parcels, lay: _Layers, parea, relative: float, mu_tol: float):
+    if "registered_area_mu" in parcels:
+        registered = parcels["registered_area_mu"].to_numpy(dtype=float)
+    elif "registered_area_m2" in parcels:
+        registered = parcels["registered_area_m2"].to_numpy(dtype=float) / M2_PER_MU
+    else:
+        return pd.DataFrame()
+    measured = parea / M2_PER_MU
+    diff = np.abs(registered - measured)
+    bad = np.flatnonzero(np.isfinite(registered) & (diff > relative * measured) & (diff > mu_tol))
+    if len(bad) == 0:
+        return pd.DataFrame()
+    return pd.DataFrame(
+        {
+            "category": "area_mismatch",
+            "holder": lay.names[lay.pholder[bad]],
+            "parcel_id": lay.pid[bad],
+            "area_m2": parea[bad],
+            "registered_area_mu": registered[bad],
+            "geometry": lay.pgeom[bad],
+        }
+    )
+
+
+def _empty_raw(crs) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in RAW_COLUMNS}, geometry=gpd.GeoSeries([], crs=crs))

@@ -1,0 +1,196 @@
+"""The findings frame: one row per finding, routed, located and with a stable id.
+
+Turns the engine's raw pieces into what people act on: labels, action,
+working group and deadline from :mod:`landgis.rules` and the campaign, street
+and village, area in m² and 亩, a WGS84 point, and a ``finding_id`` derived
+from content (category, holder, parcels, position), not from row order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from landgis.config import Campaign
+from landgis.crs import to_mu
+from landgis.rules import CATEGORIES
+
+__all__ = ["COLUMNS", "EXTRA_COLUMNS", "SPATIAL_PIECE_CATEGORIES", "build_findings"]
+
+#: The findings columns, in the order the CSV uses.
+COLUMNS = [
+    "finding_id",
+    "category",
+    "category_label",
+    "holder",
+    "parcel_id",
+    "other_holder",
+    "street",
+    "village",
+    "area_m2",
+    "area_mu",
+    "action",
+    "group",
+    "deadline",
+    "lon",
+    "lat",
+]
+#: Further columns after :data:`COLUMNS`.
+EXTRA_COLUMNS = ["other_parcel_id", "use_ratio", "registered_area_mu", "departments"]
+
+#: Categories whose rows are pieces of land; ``min_area`` drops the slivers.
+SPATIAL_PIECE_CATEGORIES = (
+    "encroachment",
+    "outside_redline",
+    "overuse_requisitioned",
+    "overuse_leased",
+    "unleased_use",
+    "overlap_conflict",
+    "idle_requisitioned",
+    "idle_leased",
+)
+
+
+def build_findings(
+    raw: gpd.GeoDataFrame,
+    *,
+    parcels: gpd.GeoDataFrame,
+    campaign: Campaign,
+    planning: gpd.GeoDataFrame | None = None,
+    admin: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Filter, route, locate and identify the engine's raw findings.
+
+    Parameters
+    ----------
+    raw
+        :attr:`landgis.engine.EngineResult.raw`.
+    parcels
+        The parcels as audited (for street and village).
+    campaign
+        Deadlines, ``min_area`` and the agricultural-park routing.
+    planning, admin
+        Optional layers: the agricultural park zone(s) and the street/village areas.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`COLUMNS` + :data:`EXTRA_COLUMNS` and ``geometry``,
+        sorted by category (DOMAIN.md's order), street, holder and id.
+    """
+    df = raw.copy()
+    for col in ("holder", "parcel_id", "other_holder", "other_parcel_id"):
+        df[col] = df[col].fillna("").astype(object) if col in df else ""
+    for col in ("use_ratio", "registered_area_mu"):
+        if col not in df:
+            df[col] = np.nan
+    small = df["category"].isin(SPATIAL_PIECE_CATEGORIES) & (df["area_m2"] < campaign.min_area)
+    df = df.loc[~small].reset_index(drop=True)
+
+    geoms = np.asarray(df.geometry.values, dtype=object)
+    points = shapely.point_on_surface(geoms)
+    if len(df) and df.crs is not None:
+        lon, lat = Transformer.from_crs(df.crs, "EPSG:4326", always_xy=True).transform(
+            shapely.get_x(points), shapely.get_y(points)
+        )
+    else:
+        lon = lat = np.full(len(df), np.nan)
+    df["lon"] = np.round(lon, 7)
+    df["lat"] = np.round(lat, 7)
+    df["area_mu"] = to_mu(df["area_m2"].to_numpy(dtype=float))
+
+    df["street"], df["village"] = _locate(df, points, parcels, admin)
+    cats = [CATEGORIES[c] for c in df["category"]]
+    df["category_label"] = [c.label for c in cats]
+    df["action"] = [c.action for c in cats]
+    df["group"] = [c.group for c in cats]
+    df["departments"] = ["、".join(c.departments) for c in cats]
+    if planning is not None and len(planning) and len(df):
+        in_park = _in_zones(points, planning, campaign.agricultural_park_zones)
+        df.loc[in_park, "group"] = campaign.agricultural_park_group
+    df["deadline"] = [campaign.deadline(c) for c in df["category"]]
+    df["finding_id"] = _finding_ids(df, geoms)
+
+    rank = {code: i for i, code in enumerate(CATEGORIES)}
+    df["_rank"] = df["category"].map(rank)
+    df = df.sort_values(["_rank", "street", "holder", "finding_id"], kind="stable")
+    out = gpd.GeoDataFrame(df[[*COLUMNS, *EXTRA_COLUMNS]], geometry=df.geometry.values, crs=raw.crs)
+    return out.reset_index(drop=True)
+
+
+def _finding_ids(df: pd.DataFrame, geoms: np.ndarray) -> list[str]:
+    """Stable ids: a hash of what the finding is and where (centroid to 1 cm)."""
+    centroids = shapely.centroid(geoms)
+    xs = np.round(shapely.get_x(centroids), 2)
+    ys = np.round(shapely.get_y(centroids), 2)
+    ids = []
+    seen: dict[str, int] = {}
+    for cat, holder, pid, opid, x, y in zip(
+        df["category"], df["holder"], df["parcel_id"], df["other_parcel_id"], xs, ys, strict=True
+    ):
+        key = f"{cat}|{holder}|{pid}|{opid}|{x:.2f}|{y:.2f}"
+        fid = hashlib.sha1(key.encode("utf-8")).hexdigest()[:12].upper()
+        n = seen.get(fid, 0)
+        seen[fid] = n + 1
+        ids.append(fid if n == 0 else f"{fid}-{n + 1}")
+    return ids
+
+
+def _in_zones(points: np.ndarray, planning: gpd.GeoDataFrame, names) -> np.ndarray:
+    zones = planning.loc[planning["zone"].isin(list(names))]
+    inside = np.zeros(len(points), dtype=bool)
+    if len(zones):
+        pt, _ = shapely.STRtree(np.asarray(zones.geometry.values, dtype=object)).query(
+            points, predicate="intersects"
+        )
+        inside[pt] = True
+    return inside
+
+
+def _locate(
+    df: pd.DataFrame, points: np.ndarray, parcels: gpd.GeoDataFrame, admin: gpd.GeoDataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Street and village: the admin area at the finding, else its parcels', else the nearest."""
+    n = len(df)
+    street = np.full(n, "", dtype=object)
+    village = np.full(n, "", dtype=object)
+    if n == 0:
+        return street, village
+    if admin is not None and len(admin):
+        ageoms = np.asarray(admin.geometry.values, dtype=object)
+        pt, ai = shapely.STRtree(ageoms).query(points, predicate="intersects")
+        # Nested areas: the smallest one that holds the point.
+        order = np.lexsort((shapely.area(ageoms[ai]), pt))
+        pt, ai = pt[order], ai[order]
+        first = np.r_[True, np.diff(pt) != 0] if len(pt) else np.zeros(0, dtype=bool)
+        pt, ai = pt[first], ai[first]
+        street[pt] = admin["street"].to_numpy(dtype=object)[ai]
+        if "village" in admin:
+            village[pt] = admin["village"].to_numpy(dtype=object)[ai]
+    if "street" not in parcels and "village" not in parcels:
+        return street, village
+    p_street = parcels["street"] if "street" in parcels else pd.Series("", index=parcels.index)
+    p_village = parcels["village"] if "village" in parcels else pd.Series("", index=parcels.index)
+    by_id = pd.DataFrame(
+        {"street": p_street.to_numpy(), "village": p_village.to_numpy()},
+        index=parcels["parcel_id"].to_numpy(),
+    )
+    todo = street == ""
+    for col in ("parcel_id", "other_parcel_id"):
+        first_id = df[col].str.split(";").str[0].str.strip()
+        hit = todo & first_id.isin(by_id.index).to_numpy()
+        street[hit] = by_id["street"].reindex(first_id[hit]).to_numpy()
+        village[hit] = by_id["village"].reindex(first_id[hit]).to_numpy()
+        todo = street == ""
+    if todo.any():
+        pgeoms = np.asarray(parcels.geometry.values, dtype=object)
+        pt, pj = shapely.STRtree(pgeoms).query_nearest(points[todo], all_matches=False)
+        idx = np.flatnonzero(todo)[pt]
+        street[idx] = p_street.to_numpy(dtype=object)[pj]
+        village[idx] = p_village.to_numpy(dtype=object)[pj]
+    return street, village

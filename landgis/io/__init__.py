@@ -1,0 +1,1 @@
+"""Readers and low-level writers: files in, validated frames out."""

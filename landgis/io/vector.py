@@ -1,0 +1,496 @@
+"""Readers: vector files or GeoDataFrames → validated frames with landgis' columns.
+
+Every reader returns a GeoDataFrame whose columns follow DOMAIN.md (``parcel_id``,
+``tenure``, ``holder`` …), whose geometries are valid 2-D (Multi)Polygons, and
+whose ``attrs["landgis"]`` holds a small report of what was renamed, repaired
+or dropped.  Problems that would make the audit wrong raise a
+:class:`~landgis.errors.LandgisError` naming the file, the rows or column, and
+the fix.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from landgis.crs import parse_crs
+from landgis.errors import CRSError, GeometryError, InputFileError, LandgisWarning, SchemaError
+from landgis.schema import AUTHORIZED_TENURES, LAYERS, TENURES, Aliases, LayerSpec, load_aliases
+
+__all__ = ["read_admin", "read_footprints", "read_layer", "read_parcels", "read_planning"]
+
+Source = str | Path | gpd.GeoDataFrame
+
+
+def read_parcels(
+    source: Source,
+    *,
+    layer: str | int | None = None,
+    crs: Any = None,
+    aliases: Aliases | Mapping[str, Any] | str | Path | None = None,
+    columns: Mapping[str, str] | None = None,
+    tenure_values: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read red lines (宗地/红线) and validate them.
+
+    Parameters
+    ----------
+    source
+        Path of a GeoPackage, Shapefile, GeoJSON (anything GDAL reads) or a
+        GeoDataFrame.
+    layer
+        Layer name or index in a multi-layer file.
+    crs
+        The CRS to work in.  A layer without a CRS is taken to be in it; a
+        layer in another CRS is reprojected to it.
+    aliases
+        Extra column and tenure aliases: a dict ``{"columns": {…}, "tenure":
+        {…}}`` or a TOML/YAML file with those tables (see
+        :func:`landgis.schema.load_aliases`).
+    columns
+        Shorthand for ``aliases={"columns": columns}``: source field →
+        landgis column, e.g. ``{"DKBH": "parcel_id", "DWMC": "holder"}``.
+    tenure_values
+        Shorthand for ``aliases={"tenure": tenure_values}``, e.g.
+        ``{"划拨": "requisitioned"}``.
+    encoding
+        Text encoding of the file's attributes (e.g. ``"gbk"`` for an old
+        Shapefile without ``.cpg``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``parcel_id``, ``tenure``, ``holder`` and whichever optional
+        columns were found (``street``, ``village``, ``registered_area_mu`` …),
+        plus the file's other columns unchanged.
+
+    Raises
+    ------
+    SchemaError
+        A required column is missing or ambiguous, a tenure value is unknown,
+        ``parcel_id`` is empty or duplicated, an authorized parcel has no holder.
+    GeometryError
+        Non-polygon geometries, or no usable geometry at all.
+    CRSError
+        The layer has no CRS and ``crs`` was not given.
+
+    Examples
+    --------
+    >>> import landgis
+    >>> parcels = landgis.read_parcels(landgis.get_path("parcels"))
+    >>> sorted(parcels["tenure"].unique())
+    ['leased_in', 'leased_out', 'proxy_requisitioned', 'requisitioned']
+    """
+    user = _user_aliases(aliases, columns, tenure_values)
+    gdf, origin = read_layer(
+        LAYERS["parcels"], source, layer=layer, crs=crs, aliases=user, encoding=encoding
+    )
+    gdf["parcel_id"] = _ids(gdf, "parcel_id", origin)
+    _check_unique(gdf, "parcel_id", origin)
+    gdf["tenure"] = _tenure_codes(gdf, user, origin)
+    gdf["holder"] = _text(gdf["holder"])
+    missing_holder = (gdf["holder"] == "") & gdf["tenure"].isin(AUTHORIZED_TENURES)
+    if missing_holder.any():
+        raise SchemaError(
+            f"{origin}: column 'holder' is empty for authorized parcels "
+            f"{_list(gdf.loc[missing_holder, 'parcel_id'])}; every requisitioned, "
+            "proxy-requisitioned or leased-out parcel needs its holder (权利人)."
+        )
+    for name in ("registered_area_mu", "registered_area_m2"):
+        if name in gdf:
+            gdf[name] = _numbers(gdf, name, origin)
+    for name in ("holder_id", "parcel_name", "use", "street", "village"):
+        if name in gdf:
+            gdf[name] = _text(gdf[name])
+    return gdf
+
+
+def read_footprints(
+    source: Source,
+    *,
+    layer: str | int | None = None,
+    crs: Any = None,
+    aliases: Aliases | Mapping[str, Any] | str | Path | None = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read surveyed actual-use footprints (实际使用) and validate them.
+
+    Parameters are those of :func:`read_parcels`.  ``footprint_id`` is
+    optional: without it the footprints are numbered ``F1``, ``F2`` … in file
+    order.  A user's footprints may overlap; the audit dissolves them.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``footprint_id``, ``user`` and the optional ones found
+        (``use``, ``survey_date`` …).
+
+    Raises
+    ------
+    SchemaError
+        The ``user`` column is missing or has empty cells.
+    GeometryError, CRSError
+        As in :func:`read_parcels`.
+    """
+    user = _user_aliases(aliases, columns, None)
+    gdf, origin = read_layer(
+        LAYERS["footprints"], source, layer=layer, crs=crs, aliases=user, encoding=encoding
+    )
+    if "footprint_id" in gdf:
+        gdf["footprint_id"] = _ids(gdf, "footprint_id", origin)
+        dup = gdf["footprint_id"].duplicated(keep=False)
+        if dup.any():
+            _warn(
+                gdf,
+                f"{origin}: footprint_id repeats for "
+                f"{_list(gdf.loc[dup, 'footprint_id'].unique())}",
+            )
+    else:
+        gdf.insert(0, "footprint_id", [f"F{i}" for i in range(1, len(gdf) + 1)])
+        gdf.attrs["landgis"]["generated_ids"] = True
+    gdf["user"] = _text(gdf["user"])
+    empty = gdf["user"] == ""
+    if empty.any():
+        raise SchemaError(
+            f"{origin}: column 'user' is empty in rows {_list(_rownums(empty))}; "
+            "fill in the occupant (使用人) of every footprint, or remove those rows."
+        )
+    for name in ("use", "street", "village"):
+        if name in gdf:
+            gdf[name] = _text(gdf[name])
+    return gdf
+
+
+def read_planning(
+    source: Source, *, layer=None, crs=None, aliases=None, columns=None, encoding=None
+) -> gpd.GeoDataFrame:
+    """Read planning zones (规划分区, column ``zone``); see :func:`read_parcels`."""
+    user = _user_aliases(aliases, columns, None)
+    gdf, _ = read_layer(
+        LAYERS["planning"], source, layer=layer, crs=crs, aliases=user, encoding=encoding
+    )
+    gdf["zone"] = _text(gdf["zone"])
+    return gdf
+
+
+def read_admin(
+    source: Source, *, layer=None, crs=None, aliases=None, columns=None, encoding=None
+) -> gpd.GeoDataFrame:
+    """Read admin areas (街道/村, columns ``street`` and ``village``); see :func:`read_parcels`."""
+    user = _user_aliases(aliases, columns, None)
+    gdf, _ = read_layer(
+        LAYERS["admin"], source, layer=layer, crs=crs, aliases=user, encoding=encoding
+    )
+    for name in ("street", "village"):
+        if name in gdf:
+            gdf[name] = _text(gdf[name])
+    return gdf
+
+
+# --------------------------------------------------------------------------- core
+
+
+def read_layer(
+    spec: LayerSpec,
+    source: Source,
+    *,
+    layer=None,
+    crs=None,
+    aliases: Aliases | None = None,
+    encoding: str | None = None,
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Load one layer, map its columns and clean its geometries.
+
+    Returns the frame and the name of its origin (for messages).  The
+    per-layer readers add the checks of their own columns.
+    """
+    aliases = aliases or Aliases()
+    if isinstance(source, gpd.GeoDataFrame):
+        origin = f"the {spec.name} GeoDataFrame"
+        gdf = source.copy()
+        gdf.attrs = {}
+    elif isinstance(source, str | Path):
+        origin = str(source)
+        gdf = _read_file(Path(source), layer=layer, encoding=encoding, what=spec.label)
+    else:
+        raise TypeError(
+            f"{spec.name}: expected a file path or a GeoDataFrame, got {type(source).__name__}"
+        )
+    report: dict[str, Any] = {"source": origin, "rows_read": len(gdf)}
+    gdf.attrs["landgis"] = report
+    if len(gdf) == 0:
+        raise GeometryError(f"{origin}: the {spec.name} layer is empty (no features).")
+
+    gdf = _rename_columns(gdf, spec, aliases, origin)
+    report["columns"] = {c: c for c in gdf.columns if c in (*spec.required, *spec.optional)}
+    gdf = _set_crs(gdf, crs, origin)
+    gdf = _clean_geometries(gdf, origin, report)
+    gdf.attrs["landgis"] = report
+    return gdf, origin
+
+
+def _read_file(path: Path, *, layer, encoding, what: str) -> gpd.GeoDataFrame:
+    if not path.exists() and not str(path).startswith(("zip://", "/vsi")):
+        raise InputFileError(f"{path}: file not found ({what}).")
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    kwargs: dict[str, Any] = {"engine": "pyogrio"}
+    if layer is not None:
+        kwargs["layer"] = layer
+    if encoding is not None:
+        kwargs["encoding"] = encoding
+    if importlib.util.find_spec("pyarrow") is not None:
+        kwargs["use_arrow"] = True
+    try:
+        with warnings.catch_warnings():
+            # "more than one layer" — we tell the user ourselves below.
+            warnings.filterwarnings("ignore", message=".*has multiple layers.*")
+            warnings.filterwarnings("ignore", message=".*More than one layer.*")
+            return gpd.read_file(path, **kwargs)
+    except DataLayerError as exc:
+        raise InputFileError(f"{path}: {exc}. Name an existing layer (layer=…).") from exc
+    except DataSourceError as exc:
+        raise InputFileError(
+            f"{path}: GDAL cannot open it as a vector layer ({exc}). Use a GeoPackage, "
+            "Shapefile (with .shx and .dbf beside it) or GeoJSON."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path}: attribute text is not valid {exc.encoding}; pass encoding='gbk' "
+            "(or the file's real encoding), or fix the .cpg file."
+        ) from exc
+
+
+def _norm(name: str) -> str:
+    return str(name).strip().casefold().replace(" ", "").replace("　", "")
+
+
+def _rename_columns(
+    gdf: gpd.GeoDataFrame, spec: LayerSpec, aliases: Aliases, origin: str
+) -> gpd.GeoDataFrame:
+    """Rename source fields to canonical names: user aliases, then exact, then defaults."""
+    wanted = (*spec.required, *spec.optional)
+    present = [c for c in gdf.columns if c != gdf.geometry.name]
+    by_norm: dict[str, list[str]] = {}
+    for col in present:
+        by_norm.setdefault(_norm(col), []).append(col)
+
+    def lookup(name: str) -> list[str]:
+        return by_norm.get(_norm(name), [])
+
+    rename: dict[str, str] = {}
+    taken: set[str] = set()
+    for canonical in wanted:
+        user_sources = [src for src, dst in aliases.columns.items() if dst == canonical]
+        candidates: list[str] = []
+        for src in user_sources:
+            candidates += lookup(src)
+        if not candidates:
+            candidates = [c for c in present if c == canonical] or lookup(canonical)
+        if not candidates:
+            for alias in spec.aliases.get(canonical, ()):
+                candidates += lookup(alias)
+        candidates = [c for c in dict.fromkeys(candidates) if c not in taken]
+        if len(candidates) > 1:
+            raise SchemaError(
+                f"{origin}: columns {candidates} could all be {canonical!r}; say which one "
+                f"with columns={{{candidates[0]!r}: {canonical!r}}} (or an alias file)."
+            )
+        if candidates:
+            rename[candidates[0]] = canonical
+            taken.add(candidates[0])
+
+    missing = [c for c in spec.required if c not in rename.values()]
+    if missing:
+        known = ", ".join(spec.aliases.get(missing[0], ())[:6])
+        raise SchemaError(
+            f"{origin}: required column {missing[0]!r} not found; the layer has columns "
+            f"{present}. Map one of them with columns={{'<field>': {missing[0]!r}}} or "
+            f"--aliases FILE (names recognised by default: {known} …)."
+        )
+    # A source column that is renamed away frees its name; drop stale same-named
+    # columns only when they would collide.
+    clashes = [
+        dst
+        for src, dst in rename.items()
+        if src != dst and dst in gdf.columns and dst not in rename
+    ]
+    if clashes:
+        gdf = gdf.rename(columns={c: f"{c}_original" for c in clashes})
+    return gdf.rename(columns=rename)
+
+
+def _set_crs(gdf: gpd.GeoDataFrame, crs, origin: str) -> gpd.GeoDataFrame:
+    if crs is not None:
+        target = parse_crs(crs)
+        if gdf.crs is None:
+            _check_not_degrees(gdf, target, origin)
+            return gdf.set_crs(target)
+        if not gdf.crs.equals(target):
+            gdf.attrs["landgis"]["reprojected_from"] = gdf.crs.to_string()
+            return gdf.to_crs(target)
+        return gdf
+    if gdf.crs is None:
+        raise CRSError(
+            f"{origin}: the layer has no coordinate reference system (no .prj?). "
+            "Name it with crs= (CLI: --crs), e.g. 4528 for CGCS2000 3° Gauss-Krüger zone 40."
+        )
+    return gdf
+
+
+def _check_not_degrees(gdf: gpd.GeoDataFrame, target, origin: str) -> None:
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if target.is_projected and -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        raise CRSError(
+            f"{origin}: coordinates look like degrees ({minx:.4f}, {miny:.4f} …) but "
+            f"crs={target.to_string()} is projected; give crs=4490 (CGCS2000 geographic) "
+            "or the projection the data was surveyed in."
+        )
+
+
+def _clean_geometries(gdf: gpd.GeoDataFrame, origin: str, report: dict) -> gpd.GeoDataFrame:
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    types = np.asarray(shapely.get_type_id(geoms))
+    polygonal = np.isin(types, (3, 6)) | missing
+    if (~polygonal).any():
+        bad = ~polygonal
+        kinds = sorted({shapely.GeometryType(t).name.title() for t in types[bad]})
+        raise GeometryError(
+            f"{origin}: rows {_list(_rownums(bad))} are {', '.join(kinds)}, not polygons. "
+            "Red lines and footprints must be areas: convert closed lines to polygons "
+            "(QGIS: Lines to polygons) or remove those rows."
+        )
+    if missing.any():
+        report["dropped_empty"] = int(missing.sum())
+        _warn(
+            gdf,
+            f"{origin}: dropped {int(missing.sum())} rows without geometry "
+            f"(rows {_list(_rownums(missing))})",
+        )
+    if shapely.has_z(geoms[~missing]).any():
+        report["dropped_z"] = int(shapely.has_z(geoms[~missing]).sum())
+        geoms = np.where(missing, geoms, shapely.force_2d(geoms))
+    invalid = ~missing & ~shapely.is_valid(geoms)
+    if invalid.any():
+        # "structure" keeps both lobes of a bow-tie and returns only polygons.
+        repaired = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        geoms = geoms.copy()
+        geoms[invalid] = repaired
+        report["repaired"] = int(invalid.sum())
+        collapsed = invalid.copy()
+        collapsed[invalid] = shapely.is_empty(repaired)
+        if collapsed.any():
+            report["dropped_collapsed"] = int(collapsed.sum())
+            _warn(
+                gdf,
+                f"{origin}: dropped {int(collapsed.sum())} geometries with no area "
+                f"after repair (rows {_list(_rownums(collapsed))})",
+            )
+        missing = missing | collapsed
+    out = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    if missing.any():
+        out = out.loc[~missing]
+    if len(out) == 0:
+        raise GeometryError(f"{origin}: no feature has a usable polygon geometry.")
+    report["rows"] = len(out)
+    return out
+
+
+# ------------------------------------------------------------------- value checks
+
+
+def _user_aliases(aliases, columns, tenure_values) -> Aliases:
+    user = load_aliases(aliases)
+    extra = Aliases(columns=dict(columns or {}), tenure=dict(tenure_values or {}))
+    if extra.columns or extra.tenure:
+        user = user.merged(load_aliases({"columns": extra.columns, "tenure": extra.tenure}))
+    return user
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Strings without surrounding blanks; missing values become ``""``."""
+    out = series.astype("string").str.strip().fillna("")
+    return out.astype(object)
+
+
+def _ids(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
+    values = gdf[column]
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")  # 12.0 read from a DBF is the id "12"
+    ids = _text(values)
+    empty = ids == ""
+    if empty.any():
+        raise SchemaError(
+            f"{origin}: column {column!r} is empty in rows {_list(_rownums(empty))}; "
+            "every feature needs an id."
+        )
+    return ids
+
+
+def _check_unique(gdf: gpd.GeoDataFrame, column: str, origin: str) -> None:
+    dup = gdf[column].duplicated(keep=False)
+    if dup.any():
+        rows = _rownums(dup)
+        raise SchemaError(
+            f"{origin}: {column} is not unique: {_list(gdf.loc[dup, column].unique())} "
+            f"appear more than once (rows {_list(rows)}). Give each red line its own id, "
+            "or merge the duplicates into one multi-part feature."
+        )
+
+
+def _tenure_codes(gdf: gpd.GeoDataFrame, aliases: Aliases, origin: str) -> pd.Series:
+    table = aliases.tenure_table()
+    raw = _text(gdf["tenure"])
+    codes = raw.map(lambda v: table.get(v.casefold()))
+    unknown = codes.isna()
+    if unknown.any():
+        values = sorted(raw[unknown].unique())
+        raise SchemaError(
+            f"{origin}: unknown tenure value(s) {values[:10]} in column 'tenure' (rows "
+            f"{_list(_rownums(unknown))}). Known: 征用, 代征, 租出, 租入 or the codes "
+            f"{list(TENURES)}; map others with tenure_values={{{values[0]!r}: "
+            "'requisitioned'}} or a [tenure] table in the alias file."
+        )
+    return codes.astype(object)
+
+
+def _numbers(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
+    raw = gdf[column]
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype(float)
+    text = _text(raw)
+    values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    bad = values.isna() & (text != "")
+    if bad.any():
+        raise SchemaError(
+            f"{origin}: column {column!r} holds text that is not a number in rows "
+            f"{_list(_rownums(bad))} (e.g. {text[bad].iloc[0]!r}); write plain numbers."
+        )
+    return values.astype(float)
+
+
+def _rownums(mask) -> list[int]:
+    """1-based positions of the True entries: the row numbers a user sees."""
+    return [int(i) + 1 for i in np.flatnonzero(np.asarray(mask))]
+
+
+def _list(values, limit: int = 8) -> str:
+    values = list(values)
+    shown = ", ".join(str(v) for v in values[:limit])
+    return shown + (f" … ({len(values) - limit} more)" if len(values) > limit else "")
+
+
+def _warn(gdf: gpd.GeoDataFrame, message: str) -> None:
+    gdf.attrs.setdefault("landgis", {}).setdefault("warnings", []).append(message)
+    warnings.warn(message, LandgisWarning, stacklevel=4)

@@ -1,0 +1,113 @@
+"""The enforcement CSV: opens in Excel with Chinese intact and runs no formula.
+
+UTF-8 with a byte-order mark (Excel needs it to see UTF-8), Chinese headers
+and labels by default, English with ``lang="en"``, and every text cell that a
+spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``, tab, carriage return at
+the start) prefixed with an apostrophe, as OWASP recommends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from landgis.findings import COLUMNS, EXTRA_COLUMNS
+from landgis.io.atomic import atomic_path
+from landgis.rules import CATEGORIES, GROUPS
+
+__all__ = ["HEADERS_ZH", "findings_table", "neutralize", "write_csv"]
+
+#: Chinese headers of the findings columns.
+HEADERS_ZH = {
+    "finding_id": "编号",
+    "category": "类别代码",
+    "category_label": "问题类别",
+    "holder": "权利人/使用人",
+    "parcel_id": "宗地代码",
+    "other_holder": "相关权利人",
+    "street": "街道",
+    "village": "村（社区）",
+    "area_m2": "面积（平方米）",
+    "area_mu": "面积（亩）",
+    "action": "处置建议",
+    "group": "责任工作组",
+    "deadline": "完成时限",
+    "lon": "经度",
+    "lat": "纬度",
+    "other_parcel_id": "相关宗地",
+    "use_ratio": "使用率",
+    "registered_area_mu": "登记面积（亩）",
+    "departments": "协办部门",
+}
+_DEPARTMENTS_EN = {
+    "自然资源和规划局": "Natural resources and planning bureau",
+    "城管局": "Urban management bureau",
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_DECIMALS = {
+    "area_m2": 2,
+    "area_mu": 4,
+    "use_ratio": 4,
+    "registered_area_mu": 4,
+    "lon": 7,
+    "lat": 7,
+}
+
+
+def neutralize(value):
+    """Prefix text that a spreadsheet would evaluate with ``'``; other values pass.
+
+    Examples
+    --------
+    >>> neutralize("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralize("华达机械")
+    '华达机械'
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
+    """The findings as the CSV shows them: no geometry, rounded, labelled, safe.
+
+    Parameters
+    ----------
+    findings
+        The findings GeoDataFrame.
+    lang
+        ``"zh"`` (Chinese headers and labels) or ``"en"`` (codes as headers,
+        English labels, actions and groups).
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang={lang!r}; use 'zh' or 'en'.")
+    df = pd.DataFrame(findings[[*COLUMNS, *EXTRA_COLUMNS]]).copy()
+    if lang == "en":
+        cats = [CATEGORIES[c] for c in df["category"]]
+        df["category_label"] = [c.label_en for c in cats]
+        df["action"] = [c.action_en for c in cats]
+        df["group"] = df["group"].map(lambda g: GROUPS.get(g, g))
+        df["departments"] = [
+            "; ".join(_DEPARTMENTS_EN.get(d, d) for d in c.departments) for c in cats
+        ]
+    for col, digits in _DECIMALS.items():
+        df[col] = pd.to_numeric(df[col], errors="coerce").round(digits)
+    df["deadline"] = df["deadline"].map(
+        lambda d: d.isoformat() if hasattr(d, "isoformat") else ("" if pd.isna(d) else str(d))
+    )
+    text = df.select_dtypes(include=["object", "string"]).columns
+    df[text] = df[text].map(neutralize)
+    if lang == "zh":
+        df = df.rename(columns=HEADERS_ZH)
+    return df
+
+
+def write_csv(findings, path: str | Path, *, lang: str = "zh") -> Path:
+    """Write the enforcement CSV (UTF-8 with BOM) atomically; return its path."""
+    table = findings_table(findings, lang=lang)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    return path

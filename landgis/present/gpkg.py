@@ -1,0 +1,46 @@
+"""The GeoPackage: findings (layer ``findings``) plus the inputs as audited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from landgis.io.atomic import atomic_path
+
+__all__ = ["write_gpkg"]
+
+
+def write_gpkg(
+    findings: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    layers: Mapping[str, gpd.GeoDataFrame | None] | None = None,
+) -> Path:
+    """Write ``findings`` and further ``layers`` (name → frame) to one GeoPackage.
+
+    The file is assembled under a temporary name and renamed when complete.
+    Dates become ISO text so every GIS reads them alike.
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        for name, frame in {"findings": findings, **dict(layers or {})}.items():
+            if frame is None:
+                continue
+            _plain(frame).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = frame.copy()
+    out.attrs = {}
+    for col in out.columns:
+        if col == out.geometry.name:
+            continue
+        if out[col].dtype == object:
+            sample = out[col].dropna()
+            if len(sample) and hasattr(sample.iloc[0], "isoformat"):
+                out[col] = out[col].map(lambda d: d.isoformat() if pd.notna(d) else None)
+    return out

@@ -1,0 +1,191 @@
+"""Finding categories: label, action, working group — DOMAIN.md's table, once.
+
+A new category touches this table and one engine function.  Deadlines are not
+here: they are campaign configuration (:mod:`landgis.config`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CATEGORIES", "GROUPS", "Category", "category"]
+
+
+@dataclass(frozen=True)
+class Category:
+    """One finding category with its Chinese and English wording."""
+
+    code: str
+    label: str
+    label_en: str
+    action: str
+    action_en: str
+    group: str
+    #: Stage of the campaign whose deadline applies (see ``Campaign.deadlines``).
+    stage: str
+    #: Departments that receive the case besides the working group.
+    departments: tuple[str, ...] = ()
+
+
+#: Working groups, Chinese name → English name.
+GROUPS: dict[str, str] = {
+    "农业农村组": "Agriculture and rural affairs group",
+    "资源管理组": "Resource management group",
+    "企业组": "Enterprise group",
+    "综合组": "Coordination group",
+    "现代农业园农业农村组": "Modern agricultural park group",
+}
+
+_ROWS = [
+    Category(
+        "leased_in_unused",
+        "租而无用",
+        "Leased in, not used",
+        "加强沟通，及早退租解约",
+        "Negotiate and terminate the lease early",
+        "农业农村组",
+        "plan",
+    ),
+    Category(
+        "leased_in_used",
+        "租而有用",
+        "Leased in, in use",
+        "综合财力情况适当办理征用或代征手续",
+        "Requisition (or proxy-requisition) as finances allow",
+        "农业农村组",
+        "plan",
+    ),
+    Category(
+        "leased_in_idle",
+        "租而未用",
+        "Leased in, idle but allocated or planned",
+        "一处一策、分类盘活，针对性招商引资",
+        "One plan per site; revitalize and attract investment",
+        "农业农村组",
+        "plan",
+    ),
+    Category(
+        "overuse_leased",
+        "少租多用",
+        "Uses more than leased",
+        "确认租赁面积，规范租金收缴",
+        "Confirm the leased area and collect the rent",
+        "资源管理组",
+        "rectify",
+    ),
+    Category(
+        "unleased_use",
+        "未租先用",
+        "Use before any lease",
+        "督促归还或完善租赁协议",
+        "Return the land or complete a lease",
+        "资源管理组",
+        "rectify",
+        ("城管局",),
+    ),
+    Category(
+        "rent_arrears",
+        "欠缴租金",
+        "Rent arrears",
+        "依法律程序予以规范",
+        "Recover through legal procedure",
+        "资源管理组",
+        "arrears",
+    ),
+    Category(
+        "idle_leased",
+        "租而未用（企业承租）",
+        "Leased out, left idle",
+        "一企一策，盘活或收回",
+        "One plan per enterprise: put to use or take back",
+        "资源管理组",
+        "plan",
+    ),
+    Category(
+        "overuse_requisitioned",
+        "少征多用",
+        "Uses more than requisitioned",
+        "责令限期退出",
+        "Order withdrawal within a time limit",
+        "企业组",
+        "rectify",
+        ("自然资源和规划局",),
+    ),
+    Category(
+        "outside_redline",
+        "红线外违规用地",
+        "Use outside every red line",
+        "联合自规部门依法依规处理",
+        "Handle with the natural-resources and planning bureau by law",
+        "企业组",
+        "rectify",
+        ("自然资源和规划局", "城管局"),
+    ),
+    Category(
+        "encroachment",
+        "侵占他人用地",
+        "Encroachment on another holder's land",
+        "责令退还，核实权属",
+        "Order the land returned; verify ownership",
+        "企业组",
+        "rectify",
+        ("自然资源和规划局",),
+    ),
+    Category(
+        "fee_arrears",
+        "欠缴征用（代征）费用",
+        "Requisition fee arrears",
+        "依法追缴",
+        "Recover by law",
+        "企业组",
+        "arrears",
+    ),
+    Category(
+        "idle_requisitioned",
+        "征而未用",
+        "Requisitioned, left idle",
+        "研究“腾笼换鸟”、转型升级",
+        "Study replacement and upgrading (腾笼换鸟)",
+        "企业组",
+        "plan",
+    ),
+    Category(
+        "low_efficiency",
+        "低效用地",
+        "Low-efficiency land",
+        "研究“腾笼换鸟”、转型升级",
+        "Study replacement and upgrading (腾笼换鸟)",
+        "企业组",
+        "plan",
+    ),
+    Category(
+        "area_mismatch",
+        "面积不符",
+        "Registered area differs from red line",
+        "核实确认面积",
+        "Verify and confirm the area",
+        "综合组",
+        "verify",
+    ),
+    Category(
+        "overlap_conflict",
+        "红线重叠",
+        "Red lines of different holders overlap",
+        "核实权属，消除重叠",
+        "Verify ownership and remove the overlap",
+        "综合组",
+        "verify",
+        ("自然资源和规划局",),
+    ),
+]
+
+#: Category code → :class:`Category`, in DOMAIN.md's order.
+CATEGORIES: dict[str, Category] = {row.code: row for row in _ROWS}
+
+
+def category(code: str) -> Category:
+    """Look up a category by its code (``KeyError`` names the known codes)."""
+    try:
+        return CATEGORIES[code]
+    except KeyError:
+        raise KeyError(f"unknown category {code!r}; known: {list(CATEGORIES)}") from None
