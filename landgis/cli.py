@@ -18,7 +18,7 @@ from rich.table import Table
 import landgis
 from landgis.errors import LandgisError
 
-_STAGES = 9  # reading, 6 engine stages, building findings, writing
+_STAGES = 8  # reading, 5 engine stages, building findings, writing
 
 err = Console(stderr=True)
 
@@ -35,37 +35,77 @@ def main() -> None:
 
 
 _audit_options = [
-    click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
-                 required=True, help="Folder for findings.csv, findings.gpkg and summaries "
-                 "(created if missing; existing files are replaced only when complete)."),
-    click.option("--planning", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                 help="Planning zones (column zone/规划分区). Leased-in land inside one is "
-                 "'idle' (租而未用) rather than 'unused'; the agricultural park zone routes "
-                 "its findings to 现代农业园农业农村组."),
-    click.option("--admin", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                 help="Street/village areas (columns street/街道, village/村社区) that give "
-                 "every finding its street and village; otherwise the parcel's are used."),
-    click.option("--crs", metavar="EPSG",
-                 help="Analysis CRS, e.g. 4528 (CGCS2000 3° GK zone 40). Default: the "
-                 "parcels' CRS when projected in metres, else the GK zone of the data. "
-                 "Layers without a CRS are taken to be in it."),
-    click.option("--min-area", type=click.FloatRange(min=0), metavar="M2",
-                 help="Smallest finding kept, in m² (default 1; 0 keeps every sliver)."),
-    click.option("--idle-ratio", type=click.FloatRange(0, 1), metavar="R",
-                 help="Use share below which a parcel counts as idle (default 0.1)."),
-    click.option("--grid-size", type=click.FloatRange(min=0, min_open=True), metavar="M",
-                 help="Snap-rounding grid of the overlays in metres (default 1e-6): closes "
-                 "the invisible gaps where digitized neighbours meet."),
-    click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-                 help="CSV and summary language: Chinese headers and labels, or English."),
-    click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                 help="Campaign TOML: deadlines, tolerances, routing (see docs/campaign.toml)."),
-    click.option("--aliases", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                 help="TOML/YAML with [columns] (field → landgis column) and [tenure] "
-                 "(word → tenure code) for files whose field names landgis does not know."),
-    click.option("--encoding", metavar="ENC",
-                 help="Attribute encoding of the input files, e.g. gbk for an old Shapefile "
-                 "without .cpg."),
+    click.option(
+        "-o",
+        "--output",
+        "outdir",
+        type=click.Path(file_okay=False, path_type=Path),
+        required=True,
+        help="Folder for findings.csv, findings.gpkg and summaries "
+        "(created if missing; existing files are replaced only when complete).",
+    ),
+    click.option(
+        "--planning",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Planning zones (column zone/规划分区). Leased-in land inside one is "
+        "'idle' (租而未用) rather than 'unused'; the agricultural park zone routes "
+        "its findings to 现代农业园农业农村组.",
+    ),
+    click.option(
+        "--admin",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Street/village areas (columns street/街道, village/村社区) that give "
+        "every finding its street and village; otherwise the parcel's are used.",
+    ),
+    click.option(
+        "--crs",
+        metavar="EPSG",
+        help="Analysis CRS, e.g. 4528 (CGCS2000 3° GK zone 40). Default: the "
+        "parcels' CRS when projected in metres, else the GK zone of the data. "
+        "Layers without a CRS are taken to be in it.",
+    ),
+    click.option(
+        "--min-area",
+        type=click.FloatRange(min=0),
+        metavar="M2",
+        help="Smallest finding kept, in m² (default 1; 0 keeps every sliver).",
+    ),
+    click.option(
+        "--idle-ratio",
+        type=click.FloatRange(0, 1),
+        metavar="R",
+        help="Use share below which a parcel counts as idle (default 0.1).",
+    ),
+    click.option(
+        "--grid-size",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="M",
+        help="Snap-rounding grid of the overlays in metres (default 1e-6): closes "
+        "the invisible gaps where digitized neighbours meet.",
+    ),
+    click.option(
+        "--lang",
+        type=click.Choice(["zh", "en"]),
+        default="zh",
+        show_default=True,
+        help="CSV and summary language: Chinese headers and labels, or English.",
+    ),
+    click.option(
+        "--config",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Campaign TOML: deadlines, tolerances, routing (see docs/campaign.toml).",
+    ),
+    click.option(
+        "--aliases",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="TOML/YAML with [columns] (field → landgis column) and [tenure] "
+        "(word → tenure code) for files whose field names landgis does not know.",
+    ),
+    click.option(
+        "--encoding",
+        metavar="ENC",
+        help="Attribute encoding of the input files, e.g. gbk for an old Shapefile without .cpg.",
+    ),
     click.option("-q", "--quiet", is_flag=True, help="No progress display or summary table."),
 ]
 
@@ -92,20 +132,39 @@ def audit(parcels: Path, footprints: Path, **options) -> None:
 
 
 @main.command()
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("landgis-demo"), show_default=True, help="Folder for the outputs.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="CSV and summary language.")
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("landgis-demo"),
+    show_default=True,
+    help="Folder for the outputs.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="CSV and summary language.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress display or summary table.")
 def demo(outdir: Path, lang: str, quiet: bool) -> None:
     """Audit the bundled sample park (data/boundaries/) and write its findings."""
-    _run_audit(landgis.get_path("parcels"), landgis.get_path("footprints"), outdir=outdir,
-               planning=landgis.get_path("planning"), admin=landgis.get_path("admin"),
-               lang=lang, quiet=quiet)
+    _run_audit(
+        landgis.get_path("parcels"),
+        landgis.get_path("footprints"),
+        outdir=outdir,
+        planning=landgis.get_path("planning"),
+        admin=landgis.get_path("admin"),
+        lang=lang,
+        quiet=quiet,
+    )
 
 
-def _run_audit(parcels, footprints, *, outdir: Path, lang: str = "zh", quiet: bool = False,
-               **options) -> None:
+def _run_audit(
+    parcels, footprints, *, outdir: Path, lang: str = "zh", quiet: bool = False, **options
+) -> None:
     with _handled(), _progress(quiet) as step:
         result = landgis.audit(parcels, footprints, progress=step, **options)
         step("writing outputs")
@@ -119,9 +178,15 @@ def _progress(quiet: bool):
     if quiet:
         yield lambda stage: None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task("starting", total=_STAGES)
 
         def step(stage: str) -> None:
@@ -143,14 +208,26 @@ def _handled():
 
 def _print_summary(result: landgis.Audit, written: dict[str, Path]) -> None:
     out = Console()
-    table = Table(title=f"landgis audit — {len(result.findings)} findings "
-                  f"(CRS {result.crs.to_string()})", title_justify="left")
-    for name, justify in (("类别", "left"), ("code", "left"), ("数量", "right"),
-                          ("面积 m²", "right"), ("亩", "right")):
+    table = Table(
+        title=f"landgis audit — {len(result.findings)} findings (CRS {result.crs.to_string()})",
+        title_justify="left",
+    )
+    for name, justify in (
+        ("类别", "left"),
+        ("code", "left"),
+        ("数量", "right"),
+        ("面积 m²", "right"),
+        ("亩", "right"),
+    ):
         table.add_column(name, justify=justify)
     for row in result.summary().itertuples():
-        table.add_row(row.category_label, row.category, str(row.count), f"{row.area_m2:,.1f}",
-                      f"{row.area_mu:,.2f}")
+        table.add_row(
+            row.category_label,
+            row.category,
+            str(row.count),
+            f"{row.area_m2:,.1f}",
+            f"{row.area_mu:,.2f}",
+        )
     out.print(table)
     for message in result.report.get("warnings", []):
         out.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)

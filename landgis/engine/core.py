@@ -33,7 +33,15 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from landgis.crs import M2_PER_MU
-from landgis.engine.ops import EMPTY, expand_ranges, explode, grouped_union, subtract_pairs
+from landgis.engine.ops import (
+    EMPTY,
+    expand_ranges,
+    explode,
+    grouped_union,
+    overlay,
+    polygonal,
+    subtract_pairs,
+)
 from landgis.schema import AUTHORIZED_TENURES
 
 __all__ = ["EngineResult", "run"]
@@ -156,7 +164,7 @@ def run(
     ptree = shapely.STRtree(lay.pgeom)
 
     say("dissolving footprints per user")
-    pieces, piece_user = _use_pieces(lay.fgeom, lay.fuser, grid_size)
+    pieces, piece_user = _use_pieces(lay.fgeom, lay.fuser)
 
     say("overlaying use on red lines")
     k, p = ptree.query(pieces, predicate="intersects")
@@ -183,23 +191,22 @@ def run(
         }
     )
 
-    say("idle and leased-in land")
+    say("red lines: overlaps, idle and leased-in land")
+    overlaps = _red_line_overlaps(lay, ptree, grid_size)
     raw_idle = _idle_findings(pieces, k, p, use, lay, parea, used, ratio, idle_ratio, grid_size)
     raw_leased_in = _leased_in_findings(
         lay,
         parea,
         used,
         ratio,
-        ptree,
+        overlaps,
         planning,
         idle_ratio=idle_ratio,
         planning_share=planning_share,
         min_area=min_area,
         grid_size=grid_size,
     )
-
-    say("red-line conflicts and registered areas")
-    raw_conflicts = _overlap_findings(lay, ptree, grid_size)
+    raw_conflicts = _overlap_findings(lay, overlaps)
     raw_mismatch = _mismatch_findings(parcels, lay, parea, mismatch_relative, mismatch_mu)
 
     frames = [f for f in (raw_use, raw_idle, raw_leased_in, raw_conflicts, raw_mismatch) if len(f)]
@@ -214,14 +221,19 @@ def run(
 # ------------------------------------------------------------------ use pieces
 
 
-def _use_pieces(fgeom: np.ndarray, fuser: np.ndarray, grid_size: float):
+def _use_pieces(fgeom: np.ndarray, fuser: np.ndarray):
     """Dissolve each user's footprints: union only the groups that touch."""
     n = len(fgeom)
-    i, j = shapely.STRtree(fgeom).query(fgeom, predicate="intersects")
+    i, j = shapely.STRtree(fgeom).query(fgeom)  # boxes first: cheap
     same = (i < j) & (fuser[i] == fuser[j])
-    graph = coo_matrix((np.ones(same.sum(), dtype=np.int8), (i[same], j[same])), shape=(n, n))
+    i, j = i[same], j[same]
+    meet = shapely.intersects(fgeom[i], fgeom[j])
+    graph = coo_matrix((np.ones(meet.sum(), dtype=np.int8), (i[meet], j[meet])), shape=(n, n))
     _, label = connected_components(graph, directed=False)
-    keys, pieces = grouped_union(fgeom, label, grid_size=grid_size)
+    # One user's footprints are only ever subtracted from, never from each
+    # other: GEOS' floating overlay (with its own robust fallbacks) suffices and
+    # is three times faster than snap-rounding here.
+    keys, pieces = grouped_union(fgeom, label, grid_size=None)
     first = np.zeros(len(keys), dtype=np.intp)
     first[label[::-1]] = np.arange(n)[::-1]  # lowest footprint index of each piece
     return pieces, fuser[first]
@@ -239,12 +251,17 @@ class _Use:
     other_pair: np.ndarray
     park_pair: np.ndarray
     own_area: np.ndarray  # area(piece ∩ parcel) on own pairs
+    snap: np.ndarray  # per piece: meets several red lines, so snap-round its overlays
 
 
 def _split_use(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> _Use:
     own_pair = lay.pauth[p] & (lay.pholder[p] == piece_user[k])
     other_pair = lay.pauth[p] & ~own_pair
     park_pair = ~lay.pauth[p]
+    n_own = np.bincount(k[own_pair], minlength=len(pieces))
+    # Where a piece meets one red line, a floating-point overlay is exact;
+    # where it meets several, their shared edges need snap-rounding.
+    snap = np.bincount(k, minlength=len(pieces)) > 1
 
     # Most buildings lie inside one of their own parcels: settle those first.
     shapely.prepare(lay.pgeom[p[own_pair]])
@@ -253,30 +270,46 @@ def _split_use(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> _Use
     covered = np.zeros(len(pieces), dtype=bool)
     covered[k[covered_pair]] = True
 
-    own_area = np.zeros(len(k))
-    own_area[covered_pair] = shapely.area(pieces[k[covered_pair]])
-    partial = own_pair & ~covered_pair
-    own_area[partial] = shapely.area(
-        shapely.intersection(lay.pgeom[p[partial]], pieces[k[partial]], grid_size=grid_size)
-    )
-
     open_pair = ~covered[k]
     excess = pieces.copy()
     excess[covered] = EMPTY
     excess = subtract_pairs(
-        excess, k[open_pair & own_pair], lay.pgeom[p[open_pair & own_pair]], grid_size=grid_size
+        excess,
+        k[open_pair & own_pair],
+        lay.pgeom[p[open_pair & own_pair]],
+        grid_size=grid_size,
+        snap=snap,
     )
     not_other = subtract_pairs(
-        excess, k[open_pair & other_pair], lay.pgeom[p[open_pair & other_pair]], grid_size=grid_size
+        excess,
+        k[open_pair & other_pair],
+        lay.pgeom[p[open_pair & other_pair]],
+        grid_size=grid_size,
+        snap=snap,
     )
     outside = subtract_pairs(
         not_other,
         k[open_pair & park_pair],
         lay.pgeom[p[open_pair & park_pair]],
         grid_size=grid_size,
+        snap=snap,
+    )
+
+    # Own use per (piece, own parcel): the whole piece where covered; what the
+    # subtraction removed where the piece has one own parcel; an intersection
+    # only where several own parcels share a piece (a pair's area needs no
+    # snap-rounding: that matters for unions and differences, not for areas).
+    used = shapely.area(pieces)
+    own_area = np.zeros(len(k))
+    own_area[covered_pair] = used[k[covered_pair]]
+    single = own_pair & ~covered[k] & (n_own[k] == 1)
+    own_area[single] = used[k[single]] - shapely.area(excess[k[single]])
+    several = own_pair & ~covered_pair & ~single
+    own_area[several] = shapely.area(
+        shapely.intersection(lay.pgeom[p[several]], pieces[k[several]])
     )
     return _Use(
-        used=shapely.area(pieces),
+        used=used,
         excess=excess,
         not_other=not_other,
         outside=outside,
@@ -284,13 +317,20 @@ def _split_use(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> _Use
         other_pair=other_pair,
         park_pair=park_pair,
         own_area=own_area,
+        snap=snap,
     )
 
 
-def _difference_where(a: np.ndarray, b: np.ndarray, where: np.ndarray, grid_size: float):
-    """``a − b`` where ``where`` holds (b ⊆ a there), empty elsewhere."""
+def _difference_where(a, b, where, snap, grid_size: float):
+    """``a − b`` where ``where`` holds (b ⊆ a there), empty elsewhere.
+
+    Where ``b`` kept all of ``a``'s area the difference is empty: skip it.
+    """
     out = np.full(len(a), EMPTY, dtype=object)
-    out[where] = shapely.difference(a[where], b[where], grid_size=grid_size)
+    where = where & (shapely.area(a) > shapely.area(b))
+    out[where] = overlay(
+        shapely.difference, a[where], b[where], grid_size=grid_size, snap=snap[where]
+    )
     return out
 
 
@@ -301,15 +341,13 @@ def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float
     has_other[k[use.other_pair]] = True
     has_park = np.zeros(n, dtype=bool)
     has_park[k[use.park_pair]] = True
-    encroached = _difference_where(use.excess, use.not_other, has_other, grid_size)
-    park = _difference_where(use.not_other, use.outside, has_park, grid_size)
+    encroached = _difference_where(use.excess, use.not_other, has_other, use.snap, grid_size)
+    park = _difference_where(use.not_other, use.outside, has_park, use.snap, grid_size)
 
     frames = []
     enc_parts, enc_src = explode(encroached)
     if len(enc_parts):
-        frames.append(
-            _on_parcels("encroachment", enc_parts, enc_src, k, p, use.other_pair, lay, grid_size)
-        )
+        frames.append(_on_parcels("encroachment", enc_parts, enc_src, k, p, use.other_pair, lay))
     out_parts, out_src = explode(use.outside)
     if len(out_parts):
         frames.append(
@@ -325,9 +363,7 @@ def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float
         )
     park_parts, park_src = explode(park)
     if len(park_parts):
-        frames.append(
-            _on_parcels("park", park_parts, park_src, k, p, use.park_pair, lay, grid_size)
-        )
+        frames.append(_on_parcels("park", park_parts, park_src, k, p, use.park_pair, lay))
     raw = (
         pd.concat(frames, ignore_index=True)
         if frames
@@ -358,11 +394,12 @@ def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float
     return raw, holders
 
 
-def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers, grid_size):
+def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers):
     """Parts of one category, naming the parcels (and holders) each lies on.
 
-    Names are joined with ``"; "``, largest overlap first; a piece's own
-    candidate pairs are the only parcels looked at.
+    Only the piece's own candidate parcels of this class are looked at; a part
+    whose piece has one such candidate lies on it, otherwise overlaps decide.
+    Names are joined with ``"; "``, largest overlap first.
     """
     sel = np.flatnonzero(pair_mask)
     order = np.argsort(k[sel], kind="stable")
@@ -371,8 +408,10 @@ def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers, grid
     hi = np.searchsorted(pair_piece, part_piece, side="right")
     part_idx, pos = expand_ranges(lo, hi)
     cand = pair_parcel[pos]
-    overlap = shapely.area(
-        shapely.intersection(parts[part_idx], lay.pgeom[cand], grid_size=grid_size)
+    overlap = np.ones(len(cand))
+    several = (hi - lo)[part_idx] > 1
+    overlap[several] = shapely.area(
+        shapely.intersection(parts[part_idx[several]], lay.pgeom[cand[several]])
     )
     df = pd.DataFrame(
         {
@@ -385,21 +424,22 @@ def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers, grid
     df = df[df["overlap"] > 0].sort_values(
         ["part", "overlap", "parcel"], ascending=[True, False, True]
     )
-    named = (
-        df.groupby("part")
-        .agg(
-            other_parcel_id=("parcel", lambda s: "; ".join(dict.fromkeys(s))),
-            other_holder=("holder", lambda s: "; ".join(dict.fromkeys(s))),
-        )
-        .reindex(np.arange(len(parts)), fill_value="")
-    )
+    parcel_ids = np.full(len(parts), "", dtype=object)
+    holders = np.full(len(parts), "", dtype=object)
+    for column, out in (("parcel", parcel_ids), ("holder", holders)):
+        names = df.drop_duplicates(["part", column])
+        part = names["part"].to_numpy()
+        alone = np.bincount(part, minlength=len(parts))[part] == 1
+        out[part[alone]] = names[column].to_numpy()[alone]  # the usual case: one name
+        joined = names.loc[~alone].groupby("part")[column].agg("; ".join)
+        out[joined.index.to_numpy()] = joined.to_numpy()
     return pd.DataFrame(
         {
             "category": category,
             "piece": part_piece,
             "geometry": parts,
-            "other_parcel_id": named["other_parcel_id"].to_numpy(dtype=object),
-            "other_holder": named["other_holder"].to_numpy(dtype=object),
+            "other_parcel_id": parcel_ids,
+            "other_holder": holders,
         }
     )
 
@@ -418,17 +458,14 @@ def _nearest_own_parcel(parts, part_user, lay: _Layers, grid_size: float) -> np.
     part_idx, pos = expand_ranges(lo, hi)
     cand = auth[pos]
     dist = shapely.distance(parts[part_idx], lay.pgeom[cand])
-    # Shared boundary only matters for parcels at (snap-rounded) distance zero.
+    # Shared boundary decides only between several parcels at (snap-rounded) distance zero.
     touching = dist <= grid_size
+    touching &= np.bincount(part_idx[touching], minlength=len(parts))[part_idx] > 1
     shared = np.zeros(len(cand))
     shared[touching] = shapely.length(
-        shapely.intersection(
-            shapely.boundary(parts[part_idx[touching]]),
-            lay.pgeom[cand[touching]],
-            grid_size=grid_size,
-        )
+        shapely.intersection(shapely.boundary(parts[part_idx[touching]]), lay.pgeom[cand[touching]])
     )
-    dist = np.where(touching, 0.0, dist)
+    dist = np.where(dist <= grid_size, 0.0, dist)
     order = np.lexsort((lay.pid[cand].astype(str), -shared, dist, part_idx))
     best = np.full(len(parts), -1, dtype=np.intp)
     first = order[np.r_[True, np.diff(part_idx[order]) != 0]] if len(order) else order
@@ -474,7 +511,11 @@ def _use_by_anyone(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> 
     if not sel.any():
         return used
     lp, lk = p[sel], k[sel]
-    inter = shapely.intersection(lay.pgeom[lp], pieces[lk], grid_size=grid_size)
+    inter = pieces[lk].copy()  # where the lease covers the piece
+    shapely.prepare(lay.pgeom[lp])
+    partial = ~shapely.covers(lay.pgeom[lp], pieces[lk])
+    # Pair areas need no snap-rounding (it matters for unions, not for areas).
+    inter[partial] = shapely.intersection(lay.pgeom[lp[partial]], pieces[lk[partial]])
     # One user's pieces are disjoint: sum them.  Several users may overlap: union.
     pairs = pd.DataFrame({"parcel": lp, "user": piece_user[lk]})
     n_users = pairs.drop_duplicates().groupby("parcel")["user"].size()
@@ -511,22 +552,27 @@ def _idle_findings(pieces, k, p, use: _Use, lay, parea, used, ratio, idle_ratio,
 
 
 def _leased_in_findings(
-    lay, parea, used, ratio, ptree, planning, *, idle_ratio, planning_share, min_area, grid_size
+    lay,
+    parea,
+    used,
+    ratio,
+    overlaps,
+    planning,
+    *,
+    idle_ratio,
+    planning_share,
+    min_area,
+    grid_size,
 ):
     leased = np.flatnonzero(~lay.pauth)
     if len(leased) == 0:
         return pd.DataFrame()
     # Allocated: an authorized parcel (a sub-lease or grant) lies on it.
-    li, pj = ptree.query(lay.pgeom[leased], predicate="intersects")
-    sel = lay.pauth[pj]
+    position = np.full(len(lay.pgeom), -1)
+    position[leased] = np.arange(len(leased))
+    onto = ~lay.pauth[overlaps.j]
     overlap = np.bincount(
-        li[sel],
-        weights=shapely.area(
-            shapely.intersection(
-                lay.pgeom[leased[li[sel]]], lay.pgeom[pj[sel]], grid_size=grid_size
-            )
-        ),
-        minlength=len(leased),
+        position[overlaps.j[onto]], weights=overlaps.area[onto], minlength=len(leased)
     )
     allocated = overlap > min_area
     planned = np.zeros(len(leased), dtype=bool)
@@ -538,9 +584,7 @@ def _leased_in_findings(
         zi, zj = shapely.STRtree(zone_parts).query(lay.pgeom[leased], predicate="intersects")
         inside = np.bincount(
             zi,
-            weights=shapely.area(
-                shapely.intersection(lay.pgeom[leased[zi]], zone_parts[zj], grid_size=grid_size)
-            ),
+            weights=shapely.area(shapely.intersection(lay.pgeom[leased[zi]], zone_parts[zj])),
             minlength=len(leased),
         )
         planned = inside >= planning_share * parea[leased]
@@ -562,16 +606,49 @@ def _leased_in_findings(
     )
 
 
-def _overlap_findings(lay: _Layers, ptree, grid_size: float):
+@dataclass
+class _Overlaps:
+    """Where an authorized parcel ``i`` overlaps another red line ``j`` (i ≠ j)."""
+
+    i: np.ndarray
+    j: np.ndarray
+    geometry: np.ndarray
+    area: np.ndarray
+
+
+def _red_line_overlaps(lay: _Layers, ptree, grid_size: float) -> _Overlaps:
+    """Overlaps of authorized parcels with any other parcel, snap-rounded.
+
+    Most candidate pairs are neighbours that only touch, or overlap by a
+    millionth of a m² of digitizing noise: cheap floating-point tests drop them
+    before the snap-rounded intersection.
+    """
     auth = np.flatnonzero(lay.pauth)
     i, j = ptree.query(lay.pgeom[auth], predicate="intersects")
     i = auth[i]
-    keep = lay.pauth[j] & (lay.pholder[i] != lay.pholder[j]) & (lay.pid[i] < lay.pid[j])
+    keep = i != j
     i, j = i[keep], j[keep]
-    if len(i) == 0:
+    meet = ~shapely.touches(lay.pgeom[i], lay.pgeom[j])
+    i, j = i[meet], j[meet]
+    # Digitizing noise overlaps by ~1e-6 m²; anything below grid × perimeter is
+    # finer than the snap-rounding grid can resolve anyway.
+    perimeter = shapely.length(lay.pgeom)
+    rough = shapely.area(shapely.intersection(lay.pgeom[i], lay.pgeom[j]))
+    real = rough > grid_size * (perimeter[i] + perimeter[j])
+    i, j = i[real], j[real]
+    geometry = polygonal(shapely.intersection(lay.pgeom[i], lay.pgeom[j], grid_size=grid_size))
+    area = shapely.area(geometry)
+    real = area > 0
+    return _Overlaps(i=i[real], j=j[real], geometry=geometry[real], area=area[real])
+
+
+def _overlap_findings(lay: _Layers, overlaps: _Overlaps):
+    i, j = overlaps.i, overlaps.j
+    keep = lay.pauth[j] & (lay.pholder[i] != lay.pholder[j]) & (lay.pid[i] < lay.pid[j])
+    if not keep.any():
         return pd.DataFrame()
-    parts, src = explode(shapely.intersection(lay.pgeom[i], lay.pgeom[j], grid_size=grid_size))
-    a, b = i[src], j[src]
+    parts, src = explode(overlaps.geometry[keep])
+    a, b = i[keep][src], j[keep][src]
     return pd.DataFrame(
         {
             "category": "overlap_conflict",
