@@ -1,10 +1,11 @@
-"""Tests of the two independent audit implementations used as yardsticks.
+"""The rules on hand-made layers, for landgis' engine and two independent yardsticks.
 
+* ``landgis.engine.run``        -- the engine under test (local candidates, rounds).
 * ``tests/reference.py``        -- ``reference_audit``: global unions, snap-rounded.
 * ``bench/plain_geopandas.py``  -- ``plain_audit``: dissolve + overlay, float.
 
 Each hand-made layer below is a few axis-aligned rectangles; the expected
-figures are worked out by hand in the comments (areas in m^2).  Both
+figures are worked out by hand in the comments (areas in m^2).  All three
 implementations must give them.  The last tests build parcels that meet with a
 vertex ~1e-15..1e-9 m off the neighbour's edge (the float-gap case of
 NOTES.md) and record what each implementation does there.
@@ -28,6 +29,8 @@ for _p in (_ROOT / "tests", _ROOT / "bench"):
 
 from plain_geopandas import plain_audit  # noqa: E402
 from reference import reference_audit  # noqa: E402
+
+from landgis.engine import run  # noqa: E402
 
 CRS = "EPSG:4528"
 FIGURES = ["used_m2", "own_m2", "encroachment_m2", "outside_redline_m2", "park_overuse_m2"]
@@ -54,7 +57,18 @@ def make_footprints(rows):
     )
 
 
-@pytest.fixture(params=[reference_audit, plain_audit], ids=["reference", "plain"])
+def engine_audit(parcels, footprints):
+    """landgis' engine, shaped like the yardsticks' output."""
+    result = run(parcels, footprints)
+    holders = result.holders[FIGURES].sort_index()
+    holders.index.name = "holder"
+    table = result.parcels.set_index("parcel_id")
+    return holders, table[["tenure", "holder", "area_m2", "used_m2", "use_ratio"]]
+
+
+@pytest.fixture(
+    params=[engine_audit, reference_audit, plain_audit], ids=["engine", "reference", "plain"]
+)
 def audit(request):
     return request.param
 
@@ -477,12 +491,13 @@ def test_gap_construction_is_real(case):
     assert shapely.difference(fp, Rg, grid_size=1e-6).area < 1e-6
 
 
+@pytest.mark.parametrize("impl", [engine_audit, reference_audit], ids=["engine", "reference"])
 @pytest.mark.parametrize("scenario", sorted(GAP_SCENARIOS))
 @pytest.mark.parametrize("case", sorted(GAP_CASES))
-def test_reference_is_right_where_parcels_meet(case, scenario):
+def test_right_where_parcels_meet(case, scenario, impl):
     parcels, footprints, A, _, _ = _gap(case, scenario)
     user, truth = _gap_truth(case, scenario)
-    holders, pp = reference_audit(parcels, footprints)
+    holders, pp = impl(parcels, footprints)
     row = holders.loc[user]
     assert abs(row["outside_redline_m2"]) < 1e-6
     # snap-rounding on a 1e-6 m grid moves the slanted edges by < 1e-6 m
