@@ -99,8 +99,19 @@ def _cli(folder: Path) -> dict:
         "    print(json.dumps({'method': 'cli', 'wall_s': time.perf_counter() - t,\n"
         "        'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
-    return _spawn([sys.executable, "-c", code, "audit", str(folder / "parcels.gpkg"),
-                   str(folder / "footprints.gpkg"), "-o", str(out), "-q"])
+    return _spawn(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "audit",
+            str(folder / "parcels.gpkg"),
+            str(folder / "footprints.gpkg"),
+            "-o",
+            str(out),
+            "-q",
+        ]
+    )
 
 
 def _make(folder: Path, n: int, seed: int) -> tuple[int, int]:
@@ -114,8 +125,7 @@ def _make(folder: Path, n: int, seed: int) -> tuple[int, int]:
         parcels.to_file(folder / "parcels.gpkg", engine="pyogrio")
         footprints.to_file(folder / "footprints.gpkg", engine="pyogrio")
     info = pyogrio.read_info
-    return (info(folder / "parcels.gpkg")["features"],
-            info(folder / "footprints.gpkg")["features"])
+    return (info(folder / "parcels.gpkg")["features"], info(folder / "footprints.gpkg")["features"])
 
 
 def main() -> None:
@@ -131,34 +141,45 @@ def main() -> None:
 
     import pandas as pd
 
-    folder = HERE / "out" / f"park-{args.footprints}-s{args.seed}"
+    folder = args.dir or HERE / "out" / f"park-{args.footprints}-s{args.seed}"
     n_parcels, n_footprints = _make(folder, args.footprints, args.seed)
     print(f"park: {n_footprints:,} footprints, {n_parcels:,} parcels ({folder})")
     me = [sys.executable, __file__, "--dir", str(folder), "--worker"]
-    rows = [_spawn([*me, "read"]), _spawn([*me, "plain"]), _spawn([*me, "engine"]),
-            _cli(folder)]
+    rows = [_spawn([*me, "read"]), _spawn([*me, "plain"]), _spawn([*me, "engine"]), _cli(folder)]
     table = pd.DataFrame(rows).set_index("method")
     print(table.round(2).to_string())
     plain, engine, cli, read = (table.loc[m] for m in ("plain", "engine", "cli", "read"))
-    print(f"audit call:  plain {plain.audit_s:.2f} s / landgis {engine.audit_s:.2f} s "
-          f"= {plain.audit_s / engine.audit_s:.1f}x")
-    print(f"whole run:   plain {plain.wall_s:.2f} s / landgis CLI {cli.wall_s:.2f} s "
-          f"= {plain.wall_s / cli.wall_s:.1f}x  (CLI = {cli.wall_s / read.wall_s:.1f}x reading)")
-    print(f"peak memory: plain {plain.peak_mb:,.0f} MB, landgis CLI {cli.peak_mb:,.0f} MB "
-          f"({cli.peak_mb / plain.peak_mb:.2f}x)")
+    print(
+        f"audit call:  plain {plain.audit_s:.2f} s / landgis {engine.audit_s:.2f} s "
+        f"= {plain.audit_s / engine.audit_s:.1f}x"
+    )
+    print(
+        f"whole run:   plain {plain.wall_s:.2f} s / landgis CLI {cli.wall_s:.2f} s "
+        f"= {plain.wall_s / cli.wall_s:.1f}x  (CLI = {cli.wall_s / read.wall_s:.1f}x reading)"
+    )
+    print(
+        f"peak memory: plain {plain.peak_mb:,.0f} MB, landgis CLI {cli.peak_mb:,.0f} MB "
+        f"({cli.peak_mb / plain.peak_mb:.2f}x)"
+    )
 
     ours = pd.read_csv(folder / "result-engine" / "holders.csv", index_col=0)
     theirs = pd.read_csv(folder / "result-plain" / "holders.csv", index_col=0)
     diff = (ours[FIGURES] - theirs[FIGURES].reindex(ours.index)).abs()
     worst = diff.max()
-    print("per-holder |landgis − plain| (m²): max " + ", ".join(
-        f"{c} {worst[c]:.4f}" for c in FIGURES))
+    print(
+        "per-holder |landgis − plain| (m²): max "
+        + ", ".join(f"{c} {worst[c]:.4f}" for c in FIGURES)
+    )
     off = (diff > 0.01).any(axis=1)
-    print(f"holders differing by more than 0.01 m²: {int(off.sum())} of {len(ours)}"
-          + (f" (e.g. {', '.join(ours.index[off][:3])})" if off.any() else ""))
+    print(
+        f"holders differing by more than 0.01 m²: {int(off.sum())} of {len(ours)}"
+        + (f" (e.g. {', '.join(ours.index[off][:3])})" if off.any() else "")
+    )
     negative = (theirs["park_overuse_m2"] < -1e-6).sum()
-    print(f"plain way: {negative} holders with negative park over-use; "
-          f"landgis: {(ours['park_overuse_m2'] < -1e-6).sum()}")
+    print(
+        f"plain way: {negative} holders with negative park over-use; "
+        f"landgis: {(ours['park_overuse_m2'] < -1e-6).sum()}"
+    )
 
 
 if __name__ == "__main__":

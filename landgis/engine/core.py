@@ -48,6 +48,10 @@ __all__ = ["EngineResult", "run"]
 
 Progress = Callable[[str], None]
 
+#: Red lines that overlap by less than this many grid cells in depth
+#: (0.1 mm at the default grid) only meet: that is digitizing noise.
+NOISE_WIDTH_GRIDS = 100
+
 #: Columns of the raw findings frame the engine returns.
 RAW_COLUMNS = [
     "category",
@@ -457,7 +461,11 @@ def _nearest_own_parcel(parts, part_user, lay: _Layers, grid_size: float) -> np.
     hi = np.searchsorted(auth_holder, part_user, side="right")
     part_idx, pos = expand_ranges(lo, hi)
     cand = auth[pos]
-    dist = shapely.distance(parts[part_idx], lay.pgeom[cand])
+    # Most parts touch their own parcel: a prepared test settles those at zero.
+    shapely.prepare(lay.pgeom[cand])
+    dist = np.zeros(len(cand))
+    apart = ~shapely.intersects(lay.pgeom[cand], parts[part_idx])
+    dist[apart] = shapely.distance(parts[part_idx[apart]], lay.pgeom[cand[apart]])
     # Shared boundary decides only between several parcels at (snap-rounded) distance zero.
     touching = dist <= grid_size
     touching &= np.bincount(part_idx[touching], minlength=len(parts))[part_idx] > 1
@@ -619,23 +627,21 @@ class _Overlaps:
 def _red_line_overlaps(lay: _Layers, ptree, grid_size: float) -> _Overlaps:
     """Overlaps of authorized parcels with any other parcel, snap-rounded.
 
-    Most candidate pairs are neighbours that only touch, or overlap by a
-    millionth of a m² of digitizing noise: cheap floating-point tests drop them
-    before the snap-rounded intersection.
+    Neighbours that meet along a shared boundary overlap, in floating point, by
+    slivers a millionth of a millimetre wide; a real overlap reaches deeper.
+    So a pair counts only where one parcel meets the other shrunk by
+    :data:`NOISE_WIDTH_GRIDS` grid cells (a prepared test), and only those pairs are intersected.
     """
     auth = np.flatnonzero(lay.pauth)
     i, j = ptree.query(lay.pgeom[auth], predicate="intersects")
     i = auth[i]
-    keep = i != j
+    keep = (i != j) & ~(lay.pauth[j] & (j < i))  # each pair of authorized parcels once
     i, j = i[keep], j[keep]
-    meet = ~shapely.touches(lay.pgeom[i], lay.pgeom[j])
-    i, j = i[meet], j[meet]
-    # Digitizing noise overlaps by ~1e-6 m²; anything below grid × perimeter is
-    # finer than the snap-rounding grid can resolve anyway.
-    perimeter = shapely.length(lay.pgeom)
-    rough = shapely.area(shapely.intersection(lay.pgeom[i], lay.pgeom[j]))
-    real = rough > grid_size * (perimeter[i] + perimeter[j])
-    i, j = i[real], j[real]
+    width = NOISE_WIDTH_GRIDS * grid_size
+    cores = shapely.buffer(lay.pgeom, -width, quad_segs=1, join_style="mitre")
+    shapely.prepare(cores)
+    deep = shapely.intersects(cores[j], lay.pgeom[i])
+    i, j = i[deep], j[deep]
     geometry = polygonal(shapely.intersection(lay.pgeom[i], lay.pgeom[j], grid_size=grid_size))
     area = shapely.area(geometry)
     real = area > 0
@@ -643,12 +649,14 @@ def _red_line_overlaps(lay: _Layers, ptree, grid_size: float) -> _Overlaps:
 
 
 def _overlap_findings(lay: _Layers, overlaps: _Overlaps):
-    i, j = overlaps.i, overlaps.j
-    keep = lay.pauth[j] & (lay.pholder[i] != lay.pholder[j]) & (lay.pid[i] < lay.pid[j])
+    keep = lay.pauth[overlaps.j] & (lay.pholder[overlaps.i] != lay.pholder[overlaps.j])
     if not keep.any():
         return pd.DataFrame()
+    i, j = overlaps.i[keep], overlaps.j[keep]
+    first = lay.pid[i] < lay.pid[j]  # the smaller parcel_id leads the finding
+    i, j = np.where(first, i, j), np.where(first, j, i)
     parts, src = explode(overlaps.geometry[keep])
-    a, b = i[keep][src], j[keep][src]
+    a, b = i[src], j[src]
     return pd.DataFrame(
         {
             "category": "overlap_conflict",
