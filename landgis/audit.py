@@ -28,7 +28,7 @@ from landgis.errors import CRSError
 from landgis.findings import build_findings
 from landgis.io.atomic import atomic_path
 from landgis.io.vector import Source, read_admin, read_footprints, read_parcels, read_planning
-from landgis.present import category_summary, holder_summary, write_csv, write_gpkg
+from landgis.present import category_summary, holder_summary, write_csv, write_gpkg, write_xlsx
 from landgis.schema import load_aliases
 
 __all__ = ["Audit", "audit"]
@@ -86,6 +86,10 @@ class Audit:
         """Write the enforcement CSV (UTF-8 with BOM, safe cells)."""
         return write_csv(self.findings, path, lang=lang)
 
+    def to_xlsx(self, path: str | Path, *, lang: str = "zh") -> Path:
+        """Write the enforcement table as an Excel workbook (ids kept as text)."""
+        return write_xlsx(self.findings, path, lang=lang)
+
     def to_gpkg(self, path: str | Path) -> Path:
         """Write ``findings`` plus the audited inputs to one GeoPackage."""
         return write_gpkg(
@@ -100,7 +104,7 @@ class Audit:
         )
 
     def write(self, outdir: str | Path, *, lang: str = "zh") -> dict[str, Path]:
-        """Write ``findings.csv``, ``findings.gpkg`` and the summaries to ``outdir``.
+        """Write ``findings.csv``, ``findings.xlsx``, ``findings.gpkg`` and the summaries.
 
         Returns
         -------
@@ -111,6 +115,7 @@ class Audit:
         outdir.mkdir(parents=True, exist_ok=True)
         written = {
             "findings.csv": self.to_csv(outdir / "findings.csv", lang=lang),
+            "findings.xlsx": self.to_xlsx(outdir / "findings.xlsx", lang=lang),
             "findings.gpkg": self.to_gpkg(outdir / "findings.gpkg"),
         }
         summary = self.summary("category")

@@ -24,7 +24,8 @@ def test_demo_writes_csv_gpkg_and_summaries(runner, tmp_path):
     result = runner.invoke(main, ["demo", "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
-    for name in ("findings.csv", "findings.gpkg", "summary.csv", "holders.csv", "summary.json"):
+    for name in ("findings.csv", "findings.xlsx", "findings.gpkg", "summary.csv", "holders.csv",
+                 "summary.json"):
         assert (out / name).is_file(), name
     assert "14 findings" in result.output
     csv = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")

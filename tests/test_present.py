@@ -11,17 +11,29 @@ import landgis
 from landgis.present.csv import findings_table, neutralize
 from tests.conftest import footprints_frame, parcels_frame, rect
 
-HOSTILE = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+2", "-3+4", "@SUM(A1)", "\tTab", "\rCR",
-           "<script>alert(1)</script>"]
+HOSTILE = [
+    '=HYPERLINK("http://evil","x")',
+    "+1+2",
+    "-3+4",
+    "@SUM(A1)",
+    "\tTab",
+    "\rCR",
+    "<script>alert(1)</script>",
+]
 
 
 @pytest.fixture(scope="module")
 def hostile_audit():
     """Every holder name is something a spreadsheet would evaluate."""
-    parcels = parcels_frame([(f"P{i}", "requisitioned", name, rect(200 * i, 0, 200 * i + 100, 100))
-                             for i, name in enumerate(HOSTILE)])
-    footprints = footprints_frame([(f"F{i}", name, rect(200 * i, 0, 200 * i + 130, 100))
-                                   for i, name in enumerate(HOSTILE)])
+    parcels = parcels_frame(
+        [
+            (f"P{i}", "requisitioned", name, rect(200 * i, 0, 200 * i + 100, 100))
+            for i, name in enumerate(HOSTILE)
+        ]
+    )
+    footprints = footprints_frame(
+        [(f"F{i}", name, rect(200 * i, 0, 200 * i + 130, 100)) for i, name in enumerate(HOSTILE)]
+    )
     return landgis.audit(parcels, footprints)
 
 
@@ -33,7 +45,7 @@ def test_no_csv_cell_starts_like_a_formula(hostile_audit, tmp_path):
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
     holders = {row[3] for row in rows[1:]}
     # Names stay readable: only the apostrophe is added.
-    assert "'=HYPERLINK(\"http://evil\",\"x\")" in holders
+    assert '\'=HYPERLINK("http://evil","x")' in holders
     assert "'+1+2" in holders and "<script>alert(1)</script>" in holders
 
 
@@ -56,8 +68,22 @@ def test_csv_languages(hostile_audit):
 def test_csv_column_order_is_the_issue_order(hostile_audit):
     en = findings_table(hostile_audit.findings, lang="en")
     assert list(en.columns[:15]) == [
-        "finding_id", "category", "category_label", "holder", "parcel_id", "other_holder",
-        "street", "village", "area_m2", "area_mu", "action", "group", "deadline", "lon", "lat"]
+        "finding_id",
+        "category",
+        "category_label",
+        "holder",
+        "parcel_id",
+        "other_holder",
+        "street",
+        "village",
+        "area_m2",
+        "area_mu",
+        "action",
+        "group",
+        "deadline",
+        "lon",
+        "lat",
+    ]
 
 
 def test_gpkg_round_trip(hostile_audit, tmp_path):
@@ -93,3 +119,20 @@ def test_summary_tables(hostile_audit):
     html = hostile_audit._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" not in html  # names are not in the repr
     assert "红线外违规用地" in html
+
+
+def test_xlsx_keeps_ids_as_text_and_runs_no_formula(hostile_audit, tmp_path):
+    from openpyxl import load_workbook
+
+    parcels = parcels_frame([("321202001004", "requisitioned", "=1+1", rect(0, 0, 100, 100))])
+    footprints = footprints_frame([("F", "=1+1", rect(0, 0, 150, 100))])
+    path = landgis.audit(parcels, footprints).to_xlsx(tmp_path / "f.xlsx")
+    ws = load_workbook(path).active
+    header = [c.value for c in ws[1]]
+    row = {h: c for h, c in zip(header, ws[2], strict=True)}
+    assert row["宗地代码"].value == "321202001004" and row["宗地代码"].data_type == "s"
+    assert row["权利人/使用人"].value == "'=1+1" and row["权利人/使用人"].data_type == "s"
+    assert row["面积（平方米）"].value == pytest.approx(5000.0)
+    formulas = [c for r in ws.iter_rows() for c in r if c.data_type == "f"]
+    assert not formulas
+    assert not list(tmp_path.glob(".*"))
