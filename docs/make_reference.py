@@ -33,39 +33,58 @@ def render() -> str:
         "",
     ]
     for spec in LAYERS.values():
-        lines += [f"### `{spec.name}` — {spec.label}", "",
-                  "| column | required | field names recognised |", "|---|---|---|"]
+        lines += [
+            f"### `{spec.name}` — {spec.label}",
+            "",
+            "| column | required | field names recognised |",
+            "|---|---|---|",
+        ]
         for column in (*spec.required, *spec.optional):
             names = ", ".join(spec.aliases.get(column, ())) or "—"
             req = "yes" if column in spec.required else ""
             lines.append(f"| `{column}` | {req} | {names} |")
         lines.append("")
-    lines += ["## Tenure values（取得方式）", "", "| code | 中文 | words recognised |",
-              "|---|---|---|"]
+    lines += [
+        "## Tenure values（取得方式）",
+        "",
+        "| code | 中文 | words recognised |",
+        "|---|---|---|",
+    ]
     for code, label in TENURE_LABELS.items():
         words = sorted(w for w, c in DEFAULT_TENURE_ALIASES.items() if c == code and w != code)
         lines.append(f"| `{code}` | {label} | {', '.join(words)} |")
-    lines += ["", "## Finding categories（问题类别、处置建议、责任工作组）", "",
-              "| code | 类别 | action (处置建议) | working group | deadline stage | "
-              "departments |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Finding categories（问题类别、处置建议、责任工作组）",
+        "",
+        "| code | 类别 | action (处置建议) | working group | deadline stage | departments |",
+        "|---|---|---|---|---|---|",
+    ]
     for cat in CATEGORIES.values():
-        lines.append(f"| `{cat.code}` | {cat.label} | {cat.action} | {cat.group} | "
-                     f"{cat.stage} ({DEFAULT_DEADLINES[cat.stage].isoformat()}) | "
-                     f"{'、'.join(cat.departments) or '—'} |")
-    lines += ["", "Working groups: " + "; ".join(f"{zh} ({en})" for zh, en in GROUPS.items())
-              + ".", "", "## Command line（命令行）", ""]
+        lines.append(
+            f"| `{cat.code}` | {cat.label} | {cat.action} | {cat.group} | "
+            f"{cat.stage} ({DEFAULT_DEADLINES[cat.stage].isoformat()}) | "
+            f"{'、'.join(cat.departments) or '—'} |"
+        )
+    lines += [
+        "",
+        "Working groups: " + "; ".join(f"{zh} ({en})" for zh, en in GROUPS.items()) + ".",
+        "",
+        "## Command line（命令行）",
+        "",
+    ]
     lines += _cli_help(cli, "landgis")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _cli_help(command: click.Command, name: str) -> list[str]:
-    ctx = click.Context(command, info_name=name, terminal_width=100, max_content_width=100)
+    settings = {**command.context_settings, "terminal_width": 100, "max_content_width": 100}
+    ctx = click.Context(command, info_name=name, **settings)
     out = [f"### `{name}`", "", "```", command.get_help(ctx), "```", ""]
     if isinstance(command, click.Group):
         for sub_name in command.list_commands(ctx):
             sub = command.get_command(ctx, sub_name)
-            sub_ctx = click.Context(sub, info_name=f"{name} {sub_name}", parent=ctx,
-                                    terminal_width=100, max_content_width=100)
+            sub_ctx = click.Context(sub, info_name=f"{name} {sub_name}", parent=ctx, **settings)
             out += [f"### `{name} {sub_name}`", "", "```", sub.get_help(sub_ctx), "```", ""]
     return out
 

@@ -103,8 +103,18 @@ class Audit:
             },
         )
 
-    def write(self, outdir: str | Path, *, lang: str = "zh") -> dict[str, Path]:
-        """Write ``findings.csv``, ``findings.xlsx``, ``findings.gpkg`` and the summaries.
+    def write(self, outdir: str | Path, *, lang: str = "zh", xlsx: bool = False) -> dict[str, Path]:
+        """Write ``findings.csv``, ``findings.gpkg`` and the summaries to ``outdir``.
+
+        Parameters
+        ----------
+        outdir
+            Created if missing; each file is replaced only once complete.
+        lang
+            ``"zh"`` or ``"en"`` for the CSV and summary tables.
+        xlsx
+            Also write ``findings.xlsx`` (the CSV's table as a workbook, where long
+            parcel codes stay text); slower on large parks.
 
         Returns
         -------
@@ -115,9 +125,10 @@ class Audit:
         outdir.mkdir(parents=True, exist_ok=True)
         written = {
             "findings.csv": self.to_csv(outdir / "findings.csv", lang=lang),
-            "findings.xlsx": self.to_xlsx(outdir / "findings.xlsx", lang=lang),
             "findings.gpkg": self.to_gpkg(outdir / "findings.gpkg"),
         }
+        if xlsx:
+            written["findings.xlsx"] = self.to_xlsx(outdir / "findings.xlsx", lang=lang)
         summary = self.summary("category")
         holders = self.summary("holder").reset_index()
         if lang == "zh":

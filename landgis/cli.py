@@ -106,6 +106,13 @@ _audit_options = [
         metavar="ENC",
         help="Attribute encoding of the input files, e.g. gbk for an old Shapefile without .cpg.",
     ),
+    click.option(
+        "--xlsx",
+        is_flag=True,
+        help="Also write findings.xlsx: the CSV's table as an "
+        "Excel workbook, where long parcel codes stay text (Excel turns a 12-digit "
+        "宗地代码 in a CSV into 3.21202E+11).",
+    ),
     click.option("-q", "--quiet", is_flag=True, help="No progress display or summary table."),
 ]
 
@@ -159,16 +166,24 @@ def demo(outdir: Path, lang: str, quiet: bool) -> None:
         admin=landgis.get_path("admin"),
         lang=lang,
         quiet=quiet,
+        xlsx=True,  # small: show the workbook too
     )
 
 
 def _run_audit(
-    parcels, footprints, *, outdir: Path, lang: str = "zh", quiet: bool = False, **options
+    parcels,
+    footprints,
+    *,
+    outdir: Path,
+    lang: str = "zh",
+    quiet: bool = False,
+    xlsx: bool = False,
+    **options,
 ) -> None:
     with _handled(), _progress(quiet) as step:
         result = landgis.audit(parcels, footprints, progress=step, **options)
         step("writing outputs")
-        written = result.write(outdir, lang=lang)
+        written = result.write(outdir, lang=lang, xlsx=xlsx)
     if not quiet:
         _print_summary(result, written)
 
