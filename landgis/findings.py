@@ -182,10 +182,12 @@ def _locate(
     )
     todo = street == ""
     for col in ("parcel_id", "other_parcel_id"):
-        first_id = df[col].str.split(";").str[0].str.strip()
-        hit = todo & first_id.isin(by_id.index).to_numpy()
-        street[hit] = by_id["street"].reindex(first_id[hit]).to_numpy()
-        village[hit] = by_id["village"].reindex(first_id[hit]).to_numpy()
+        rows = np.flatnonzero(todo)
+        first_id = pd.Index([str(v).split(";")[0].strip() for v in df[col].to_numpy()[rows]])
+        known = first_id.isin(by_id.index)
+        rows, first_id = rows[known], first_id[known]
+        street[rows] = by_id["street"].reindex(first_id).to_numpy()
+        village[rows] = by_id["village"].reindex(first_id).to_numpy()
         todo = street == ""
     if todo.any():
         pgeoms = np.asarray(parcels.geometry.values, dtype=object)

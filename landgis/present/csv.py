@@ -97,8 +97,10 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
     df["deadline"] = df["deadline"].map(
         lambda d: d.isoformat() if hasattr(d, "isoformat") else ("" if pd.isna(d) else str(d))
     )
-    text = df.select_dtypes(include=["object", "string"]).columns
-    df[text] = df[text].map(neutralize)
+    for col in df.select_dtypes(include=["object", "string"]).columns:
+        values = df[col]
+        risky = values.map(type).eq(str) & values.astype(str).str.startswith(_FORMULA_START)
+        df.loc[risky, col] = "'" + values[risky].astype(str)
     if lang == "zh":
         df = df.rename(columns=HEADERS_ZH)
     return df

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pandas as pd
 from landgis.io.atomic import atomic_path
 
 __all__ = ["write_gpkg"]
+
+_HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
 
 
 def write_gpkg(
@@ -29,7 +32,9 @@ def write_gpkg(
         for name, frame in {"findings": findings, **dict(layers or {})}.items():
             if frame is None:
                 continue
-            _plain(frame).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            _plain(frame).to_file(
+                tmp, layer=name, driver="GPKG", engine="pyogrio", use_arrow=_HAS_ARROW
+            )
     return path
 
 
