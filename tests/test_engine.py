@@ -39,18 +39,32 @@ def test_cli_agrees_with_independent_implementation(tmp_path, seed):
     parcels, footprints, _ = make_park(1200, seed=seed)
     parcels.to_file(tmp_path / "p.gpkg")
     footprints.to_file(tmp_path / "f.gpkg")
-    result = CliRunner().invoke(main, ["audit", str(tmp_path / "p.gpkg"),
-                                       str(tmp_path / "f.gpkg"), "-o", str(tmp_path / "out"),
-                                       "--min-area", "0", "--lang", "en", "-q"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            str(tmp_path / "p.gpkg"),
+            str(tmp_path / "f.gpkg"),
+            "-o",
+            str(tmp_path / "out"),
+            "--min-area",
+            "0",
+            "--lang",
+            "en",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     findings = gpd.read_file(tmp_path / "out" / "findings.gpkg", layer="findings")
     csv = pd.read_csv(tmp_path / "out" / "findings.csv", encoding="utf-8-sig")
     assert len(csv) == len(findings)
     ref_holders, ref_parcels = reference_audit(parcels, footprints)
 
-    for categories, figure in ((["encroachment"], "encroachment_m2"),
-                               (["outside_redline"], "outside_redline_m2"),
-                               (OVERUSE, "park_overuse_m2")):
+    for categories, figure in (
+        (["encroachment"], "encroachment_m2"),
+        (["outside_redline"], "outside_redline_m2"),
+        (OVERUSE, "park_overuse_m2"),
+    ):
         got = _per_holder(findings, categories).reindex(ref_holders.index, fill_value=0.0)
         diff = (got - ref_holders[figure]).abs()
         assert diff.max() < TOL, (figure, diff.idxmax(), diff.max())
@@ -87,8 +101,11 @@ def test_conservation_and_signs_on_a_noisy_park():
     h = run(parcels, footprints, planning).holders
     parts = h[["own_m2", "encroachment_m2", "outside_redline_m2", "park_overuse_m2"]].sum(axis=1)
     assert np.allclose(parts, h["used_m2"], rtol=1e-6, atol=1e-6)
-    assert (h[["encroachment_m2", "outside_redline_m2", *[f"{c}_m2" for c in OVERUSE]]]
-            >= 0).all().all()
+    assert (
+        (h[["encroachment_m2", "outside_redline_m2", *[f"{c}_m2" for c in OVERUSE]]] >= 0)
+        .all()
+        .all()
+    )
     assert (h["own_m2"] > -1e-6).all()
 
 
@@ -109,9 +126,13 @@ def test_footprints_inside_a_parcel_are_never_outside():
     outside = run(parcels, footprints).raw
     outside = outside[outside["category"] == "outside_redline"]
     hit = shapely.STRtree(np.asarray(outside.geometry.values, dtype=object)).query(
-        fgeom[inside], predicate="intersects")
-    leaked = shapely.area(shapely.intersection(
-        fgeom[inside][hit[0]], np.asarray(outside.geometry.values, dtype=object)[hit[1]]))
+        fgeom[inside], predicate="intersects"
+    )
+    leaked = shapely.area(
+        shapely.intersection(
+            fgeom[inside][hit[0]], np.asarray(outside.geometry.values, dtype=object)[hit[1]]
+        )
+    )
     assert leaked.sum() < 1e-3
 
     # The naive way on the same data, subtracting the floating-point union,
@@ -141,8 +162,11 @@ def test_naive_overlay_is_fooled_but_the_engine_is_not():
 def test_finding_ids_do_not_depend_on_row_order():
     parcels, footprints, planning = make_park(800, seed=9)
     a = landgis.audit(parcels, footprints, planning=planning)
-    b = landgis.audit(parcels.sample(frac=1, random_state=1),
-                      footprints.sample(frac=1, random_state=2), planning=planning)
+    b = landgis.audit(
+        parcels.sample(frac=1, random_state=1),
+        footprints.sample(frac=1, random_state=2),
+        planning=planning,
+    )
     key = ["finding_id", "category", "holder", "parcel_id"]
     left = a.findings[key + ["area_m2"]].sort_values("finding_id").reset_index(drop=True)
     right = b.findings[key + ["area_m2"]].sort_values("finding_id").reset_index(drop=True)
@@ -166,16 +190,20 @@ def test_min_area_zero_keeps_every_sliver():
 
 
 def test_park_overuse_is_classified_by_the_nearest_own_parcel():
-    parcels = parcels_frame([
-        ("R", "requisitioned", "a", rect(0, 0, 100, 100)),
-        ("L", "leased_out", "a", rect(300, 0, 400, 100)),
-        ("V", "leased_in", "村", rect(100, 0, 300, 100)),
-    ])
-    footprints = footprints_frame([
-        ("F1", "a", rect(90, 10, 130, 20)),  # from R into V: 30 × 10
-        ("F2", "a", rect(250, 50, 310, 60)),  # from L into V: 50 × 10
-        ("F3", "a", rect(180, 80, 195, 90)),  # loose in V, nearer R? 80 vs 105 m: R
-    ])
+    parcels = parcels_frame(
+        [
+            ("R", "requisitioned", "a", rect(0, 0, 100, 100)),
+            ("L", "leased_out", "a", rect(300, 0, 400, 100)),
+            ("V", "leased_in", "村", rect(100, 0, 300, 100)),
+        ]
+    )
+    footprints = footprints_frame(
+        [
+            ("F1", "a", rect(90, 10, 130, 20)),  # from R into V: 30 × 10
+            ("F2", "a", rect(250, 50, 310, 60)),  # from L into V: 50 × 10
+            ("F3", "a", rect(180, 80, 195, 90)),  # loose in V, nearer R? 80 vs 105 m: R
+        ]
+    )
     f = landgis.audit(parcels, footprints).findings.set_index("area_m2")
     assert f.loc[300.0, ["category", "parcel_id"]].tolist() == ["overuse_requisitioned", "R"]
     assert f.loc[500.0, ["category", "parcel_id"]].tolist() == ["overuse_leased", "L"]
@@ -185,11 +213,13 @@ def test_park_overuse_is_classified_by_the_nearest_own_parcel():
 
 
 def test_encroachment_names_every_other_holder():
-    parcels = parcels_frame([
-        ("A", "requisitioned", "a", rect(0, 0, 100, 100)),
-        ("B", "requisitioned", "b", rect(100, 0, 200, 50)),
-        ("C", "leased_out", "c", rect(100, 50, 200, 100)),
-    ])
+    parcels = parcels_frame(
+        [
+            ("A", "requisitioned", "a", rect(0, 0, 100, 100)),
+            ("B", "requisitioned", "b", rect(100, 0, 200, 50)),
+            ("C", "leased_out", "c", rect(100, 50, 200, 100)),
+        ]
+    )
     footprints = footprints_frame([("F", "a", rect(50, 30, 130, 80))])  # 30×20 on B, 30×30 on C
     f = landgis.audit(parcels, footprints).findings
     enc = f[f["category"] == "encroachment"].iloc[0]
@@ -200,14 +230,21 @@ def test_encroachment_names_every_other_holder():
 
 
 def test_leased_in_planning_share_and_allocation():
-    parcels = parcels_frame([
-        ("L1", "leased_in", "村", rect(0, 0, 100, 100)),  # 60 % in a planning zone
-        ("L2", "leased_in", "村", rect(200, 0, 300, 100)),  # 40 %
-        ("L3", "leased_in", "村", rect(400, 0, 500, 100)),  # a grant lies on it
-        ("G", "requisitioned", "a", rect(450, 0, 500, 100)),
-    ])
-    planning = gpd.GeoDataFrame({"zone": ["规划区"], "geometry": [
-        shapely.union_all([rect(0, 0, 60, 100), rect(200, 0, 240, 100)])]}, crs=parcels.crs)
+    parcels = parcels_frame(
+        [
+            ("L1", "leased_in", "村", rect(0, 0, 100, 100)),  # 60 % in a planning zone
+            ("L2", "leased_in", "村", rect(200, 0, 300, 100)),  # 40 %
+            ("L3", "leased_in", "村", rect(400, 0, 500, 100)),  # a grant lies on it
+            ("G", "requisitioned", "a", rect(450, 0, 500, 100)),
+        ]
+    )
+    planning = gpd.GeoDataFrame(
+        {
+            "zone": ["规划区"],
+            "geometry": [shapely.union_all([rect(0, 0, 60, 100), rect(200, 0, 240, 100)])],
+        },
+        crs=parcels.crs,
+    )
     footprints = footprints_frame([("F", "a", rect(460, 10, 470, 20))])
     f = landgis.audit(parcels, footprints, planning=planning).findings.set_index("parcel_id")
     assert f.loc["L1", "category"] == "leased_in_idle"
@@ -218,18 +255,22 @@ def test_leased_in_planning_share_and_allocation():
 def test_holed_and_multipart_parcels_and_footprints():
     holed = shapely.difference(rect(0, 0, 100, 100), rect(40, 40, 60, 60))  # pond 20 × 20
     two_parts = shapely.union_all([rect(200, 0, 250, 100), rect(300, 0, 350, 100)])
-    parcels = parcels_frame([("H", "requisitioned", "a", holed),
-                             ("M", "leased_out", "b", two_parts)])
-    footprints = footprints_frame([
-        ("F1", "a", rect(30, 30, 70, 70)),  # 40 × 40 over the pond: 400 outside
-        ("F2", "b", shapely.difference(rect(190, 0, 360, 100), rect(260, 0, 290, 100))),
-    ])
+    parcels = parcels_frame(
+        [("H", "requisitioned", "a", holed), ("M", "leased_out", "b", two_parts)]
+    )
+    footprints = footprints_frame(
+        [
+            ("F1", "a", rect(30, 30, 70, 70)),  # 40 × 40 over the pond: 400 outside
+            ("F2", "b", shapely.difference(rect(190, 0, 360, 100), rect(260, 0, 290, 100))),
+        ]
+    )
     f = landgis.audit(parcels, footprints, min_area=0).findings
     out = f[f["category"] == "outside_redline"].sort_values("area_m2")
     # b: 10 × 100 west of M, 10 × 100 between its parts east of 250..260 and
     # 290..300, 10 × 100 east of 350 — four pieces of 1000 m².
     assert out.groupby("holder")["area_m2"].sum().to_dict() == pytest.approx(
-        {"a": 400.0, "b": 4000.0})
+        {"a": 400.0, "b": 4000.0}
+    )
     assert (out.loc[out["holder"] == "b", "area_m2"].round(6) == 1000.0).all()
 
 
@@ -248,11 +289,16 @@ def small_parks(draw):
         return shapely.affinity.rotate(box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h), angle)
 
     n_p = draw(st.integers(1, 6))
-    parcels = parcels_frame([(f"P{i}", draw(st.sampled_from(tenures)),
-                              draw(st.sampled_from(holders)), shape(120)) for i in range(n_p)])
+    parcels = parcels_frame(
+        [
+            (f"P{i}", draw(st.sampled_from(tenures)), draw(st.sampled_from(holders)), shape(120))
+            for i in range(n_p)
+        ]
+    )
     n_f = draw(st.integers(1, 8))
-    footprints = footprints_frame([(f"F{i}", draw(st.sampled_from(holders + ["x"])), shape(80))
-                                   for i in range(n_f)])
+    footprints = footprints_frame(
+        [(f"F{i}", draw(st.sampled_from(holders + ["x"])), shape(80)) for i in range(n_f)]
+    )
     return parcels, footprints
 
 
