@@ -2,10 +2,11 @@
 
 * ``landgis.engine.run``        -- the engine under test (local candidates, rounds).
 * ``tests/reference.py``        -- ``reference_audit``: global unions, snap-rounded.
-* ``bench/plain_geopandas.py``  -- ``plain_audit``: dissolve + overlay, float.
+* ``bench/plain_geopandas.py``  -- ``plain_audit``: dissolve + overlay, float, tuned;
+  ``textbook_audit``: dissolve + overlay as first written.
 
 Each hand-made layer below is a few axis-aligned rectangles; the expected
-figures are worked out by hand in the comments (areas in m^2).  All three
+figures are worked out by hand in the comments (areas in m^2).  All four
 implementations must give them.  The last tests build parcels that meet with a
 vertex ~1e-15..1e-9 m off the neighbour's edge (the float-gap case of
 NOTES.md) and record what each implementation does there.
@@ -27,7 +28,7 @@ for _p in (_ROOT / "tests", _ROOT / "bench"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-from plain_geopandas import plain_audit  # noqa: E402
+from plain_geopandas import plain_audit, textbook_audit  # noqa: E402
 from reference import reference_audit  # noqa: E402
 
 from landgis.engine import run  # noqa: E402
@@ -67,7 +68,8 @@ def engine_audit(parcels, footprints):
 
 
 @pytest.fixture(
-    params=[engine_audit, reference_audit, plain_audit], ids=["engine", "reference", "plain"]
+    params=[engine_audit, reference_audit, plain_audit, textbook_audit],
+    ids=["engine", "reference", "plain", "textbook"],
 )
 def audit(request):
     return request.param

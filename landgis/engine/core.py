@@ -39,9 +39,11 @@ from landgis.engine.ops import (
     explode,
     grouped_union,
     overlay,
+    parallel,
     polygonal,
     subtract_pairs,
 )
+from landgis.engine.ops import threads as threads_context
 from landgis.schema import AUTHORIZED_TENURES
 
 __all__ = ["EngineResult", "run"]
@@ -133,6 +135,7 @@ def run(
     min_area: float = 0.0,
     mismatch_relative: float = 0.01,
     mismatch_mu: float = 0.1,
+    threads: int | None = None,
     progress: Progress | None = None,
 ) -> EngineResult:
     """Apply the rules to validated layers that share one metric CRS.
@@ -155,6 +158,9 @@ def run(
         filtered later.
     mismatch_relative, mismatch_mu
         Tolerances of ``area_mismatch``.
+    threads
+        Threads for the geometry work (``None``: every core).  The results are
+        the same whatever the number.
     progress
         Called with the name of each stage as it starts.
 
@@ -162,6 +168,34 @@ def run(
     -------
     EngineResult
     """
+    with threads_context(threads):
+        return _run(
+            parcels,
+            footprints,
+            planning,
+            idle_ratio=idle_ratio,
+            grid_size=grid_size,
+            planning_share=planning_share,
+            min_area=min_area,
+            mismatch_relative=mismatch_relative,
+            mismatch_mu=mismatch_mu,
+            progress=progress,
+        )
+
+
+def _run(
+    parcels,
+    footprints,
+    planning,
+    *,
+    idle_ratio,
+    grid_size,
+    planning_share,
+    min_area,
+    mismatch_relative,
+    mismatch_mu,
+    progress,
+) -> EngineResult:
     say = progress or (lambda stage: None)
     lay = _Layers.from_frames(parcels, footprints)
     parea = shapely.area(lay.pgeom)
@@ -310,7 +344,7 @@ def _split_use(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> _Use
     own_area[single] = used[k[single]] - shapely.area(excess[k[single]])
     several = own_pair & ~covered_pair & ~single
     own_area[several] = shapely.area(
-        shapely.intersection(lay.pgeom[p[several]], pieces[k[several]])
+        parallel(shapely.intersection, lay.pgeom[p[several]], pieces[k[several]])
     )
     return _Use(
         used=used,
@@ -415,7 +449,7 @@ def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers):
     overlap = np.ones(len(cand))
     several = (hi - lo)[part_idx] > 1
     overlap[several] = shapely.area(
-        shapely.intersection(parts[part_idx[several]], lay.pgeom[cand[several]])
+        parallel(shapely.intersection, parts[part_idx[several]], lay.pgeom[cand[several]])
     )
     df = pd.DataFrame(
         {
@@ -465,7 +499,7 @@ def _nearest_own_parcel(parts, part_user, lay: _Layers, grid_size: float) -> np.
     shapely.prepare(lay.pgeom[cand])
     dist = np.zeros(len(cand))
     apart = ~shapely.intersects(lay.pgeom[cand], parts[part_idx])
-    dist[apart] = shapely.distance(parts[part_idx[apart]], lay.pgeom[cand[apart]])
+    dist[apart] = parallel(shapely.distance, parts[part_idx[apart]], lay.pgeom[cand[apart]])
     # Shared boundary decides only between several parcels at (snap-rounded) distance zero.
     touching = dist <= grid_size
     touching &= np.bincount(part_idx[touching], minlength=len(parts))[part_idx] > 1
@@ -523,7 +557,7 @@ def _use_by_anyone(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> 
     shapely.prepare(lay.pgeom[lp])
     partial = ~shapely.covers(lay.pgeom[lp], pieces[lk])
     # Pair areas need no snap-rounding (it matters for unions, not for areas).
-    inter[partial] = shapely.intersection(lay.pgeom[lp[partial]], pieces[lk[partial]])
+    inter[partial] = parallel(shapely.intersection, lay.pgeom[lp[partial]], pieces[lk[partial]])
     # One user's pieces are disjoint: sum them.  Several users may overlap: union.
     pairs = pd.DataFrame({"parcel": lp, "user": piece_user[lk]})
     n_users = pairs.drop_duplicates().groupby("parcel")["user"].size()
@@ -638,11 +672,13 @@ def _red_line_overlaps(lay: _Layers, ptree, grid_size: float) -> _Overlaps:
     keep = (i != j) & ~(lay.pauth[j] & (j < i))  # each pair of authorized parcels once
     i, j = i[keep], j[keep]
     width = NOISE_WIDTH_GRIDS * grid_size
-    cores = shapely.buffer(lay.pgeom, -width, quad_segs=1, join_style="mitre")
+    cores = parallel(shapely.buffer, lay.pgeom, -width, quad_segs=1, join_style="mitre")
     shapely.prepare(cores)
     deep = shapely.intersects(cores[j], lay.pgeom[i])
     i, j = i[deep], j[deep]
-    geometry = polygonal(shapely.intersection(lay.pgeom[i], lay.pgeom[j], grid_size=grid_size))
+    geometry = polygonal(
+        parallel(shapely.intersection, lay.pgeom[i], lay.pgeom[j], grid_size=grid_size)
+    )
     area = shapely.area(geometry)
     real = area > 0
     return _Overlaps(i=i[real], j=j[real], geometry=geometry[real], area=area[real])
