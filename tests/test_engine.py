@@ -312,3 +312,16 @@ def test_conservation_and_agreement_property(park):
     ref, _ = reference_audit(parcels, footprints)
     figures = ["used_m2", "own_m2", "encroachment_m2", "outside_redline_m2", "park_overuse_m2"]
     assert np.allclose(h[figures].reindex(ref.index), ref[figures], atol=1e-3)
+
+
+def test_threads_do_not_change_results():
+    parcels, footprints, planning = make_park(2500, seed=21)
+    one = run(parcels, footprints, planning, threads=1)
+    two = run(parcels, footprints, planning, threads=2)
+    pd.testing.assert_frame_equal(one.holders, two.holders)
+    pd.testing.assert_frame_equal(one.parcels, two.parcels)
+    assert shapely.equals_exact(
+        np.asarray(one.raw.geometry.values, dtype=object),
+        np.asarray(two.raw.geometry.values, dtype=object),
+        0,
+    ).all()
