@@ -35,10 +35,12 @@ def footprints_frame(rows, *, crs=CRS) -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def two_parcels():
-    return parcels_frame([
-        ("P1", "requisitioned", "A", rect(0, 0, 100, 100)),
-        ("P2", "leased_in", "村1", rect(100, 0, 200, 100)),
-    ])
+    return parcels_frame(
+        [
+            ("P1", "requisitioned", "A", rect(0, 0, 100, 100)),
+            ("P2", "leased_in", "村1", rect(100, 0, 200, 100)),
+        ]
+    )
 
 
 @pytest.fixture

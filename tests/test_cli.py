@@ -24,8 +24,14 @@ def test_demo_writes_csv_gpkg_and_summaries(runner, tmp_path):
     result = runner.invoke(main, ["demo", "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
-    for name in ("findings.csv", "findings.xlsx", "findings.gpkg", "summary.csv", "holders.csv",
-                 "summary.json"):
+    for name in (
+        "findings.csv",
+        "findings.xlsx",
+        "findings.gpkg",
+        "summary.csv",
+        "holders.csv",
+        "summary.json",
+    ):
         assert (out / name).is_file(), name
     assert "14 findings" in result.output
     csv = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
@@ -42,8 +48,23 @@ def test_demo_writes_csv_gpkg_and_summaries(runner, tmp_path):
 
 def test_audit_command_with_options(runner, tmp_path):
     p, f = landgis.get_path("parcels"), landgis.get_path("footprints")
-    result = runner.invoke(main, ["audit", str(p), str(f), "-o", str(tmp_path), "--min-area",
-                                  "0", "--lang", "en", "--idle-ratio", "0.05", "-q"])
+    result = runner.invoke(
+        main,
+        [
+            "audit",
+            str(p),
+            str(f),
+            "-o",
+            str(tmp_path),
+            "--min-area",
+            "0",
+            "--lang",
+            "en",
+            "--idle-ratio",
+            "0.05",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     csv = pd.read_csv(tmp_path / "findings.csv", encoding="utf-8-sig")
     assert list(csv.columns[:3]) == ["finding_id", "category", "category_label"]
@@ -55,12 +76,14 @@ def test_audit_command_with_options(runner, tmp_path):
 
 
 def test_bad_input_exits_2_with_message_and_no_traceback(runner, tmp_path):
-    frame = gpd.GeoDataFrame({"宗地代码": ["1"], "取得方式": ["征用"],
-                              "geometry": [rect(0, 0, 1, 1)]}, crs=CRS)
+    frame = gpd.GeoDataFrame(
+        {"宗地代码": ["1"], "取得方式": ["征用"], "geometry": [rect(0, 0, 1, 1)]}, crs=CRS
+    )
     path = tmp_path / "p.gpkg"
     frame.to_file(path)
-    result = runner.invoke(main, ["audit", str(path), str(landgis.get_path("footprints")),
-                                  "-o", str(tmp_path / "out")])
+    result = runner.invoke(
+        main, ["audit", str(path), str(landgis.get_path("footprints")), "-o", str(tmp_path / "out")]
+    )
     assert result.exit_code == 2
     assert "required column 'holder' not found" in result.output
     assert str(path) in result.output
@@ -79,9 +102,18 @@ def test_bad_config_exits_2(runner, tmp_path):
     cfg.write_text("[deadlines]\nrectify = 'soon'\n", encoding="utf-8")
     result = runner.invoke(main, ["demo", "-o", str(tmp_path / "o"), "-q"])
     assert result.exit_code == 0
-    result = runner.invoke(main, ["audit", str(landgis.get_path("parcels")),
-                                  str(landgis.get_path("footprints")), "-o",
-                                  str(tmp_path / "o"), "--config", str(cfg)])
+    result = runner.invoke(
+        main,
+        [
+            "audit",
+            str(landgis.get_path("parcels")),
+            str(landgis.get_path("footprints")),
+            "-o",
+            str(tmp_path / "o"),
+            "--config",
+            str(cfg),
+        ],
+    )
     assert result.exit_code == 2
     assert "deadlines.rectify = 'soon' is not a date" in result.output
 
@@ -89,14 +121,29 @@ def test_bad_config_exits_2(runner, tmp_path):
 def test_every_option_is_explained_in_help(runner):
     result = runner.invoke(main, ["audit", "--help"])
     assert result.exit_code == 0
-    for option in ("--planning", "--admin", "--crs", "--min-area", "--idle-ratio",
-                   "--grid-size", "--lang", "--config", "--aliases", "--encoding", "--quiet"):
+    for option in (
+        "--planning",
+        "--admin",
+        "--crs",
+        "--min-area",
+        "--idle-ratio",
+        "--grid-size",
+        "--lang",
+        "--config",
+        "--aliases",
+        "--encoding",
+        "--quiet",
+    ):
         assert option in result.output
 
 
 def test_console_script_is_installed():
     # The entry point works as a real process (what users type).
-    done = subprocess.run([sys.executable, "-m", "landgis.cli", "--version"],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "landgis.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0
     assert landgis.__version__ in done.stdout

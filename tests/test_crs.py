@@ -16,12 +16,15 @@ def test_mu_is_exact():
     assert list(to_mu([666.6666666666666, 20000])) == pytest.approx([1.0, 30.0])
 
 
-@pytest.mark.parametrize(("lon", "prefixed", "plain"), [
-    (119.9, 4528, 4549),  # Taizhou: CM 120°E, zone 40
-    (112.4, 4525, 4546),  # Zhaoqing: zone round(112.4 / 3) = 37, CM 111°E
-    (75.0, 4513, 4534),
-    (135.0, 4533, 4554),
-])
+@pytest.mark.parametrize(
+    ("lon", "prefixed", "plain"),
+    [
+        (119.9, 4528, 4549),  # Taizhou: CM 120°E, zone 40
+        (112.4, 4525, 4546),  # Zhaoqing: zone round(112.4 / 3) = 37, CM 111°E
+        (75.0, 4513, 4534),
+        (135.0, 4533, 4554),
+    ],
+)
 def test_gauss_kruger_zone(lon, prefixed, plain):
     assert gauss_kruger_crs(lon).to_epsg() == prefixed
     assert gauss_kruger_crs(lon, zone_prefix=False).to_epsg() == plain

@@ -168,8 +168,8 @@ def test_finding_ids_do_not_depend_on_row_order():
         planning=planning,
     )
     key = ["finding_id", "category", "holder", "parcel_id"]
-    left = a.findings[key + ["area_m2"]].sort_values("finding_id").reset_index(drop=True)
-    right = b.findings[key + ["area_m2"]].sort_values("finding_id").reset_index(drop=True)
+    left = a.findings[[*key, "area_m2"]].sort_values("finding_id").reset_index(drop=True)
+    right = b.findings[[*key, "area_m2"]].sort_values("finding_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(left[key], right[key])
     assert np.allclose(left["area_m2"], right["area_m2"], atol=1e-6)
     assert a.findings["finding_id"].is_unique
@@ -297,7 +297,7 @@ def small_parks(draw):
     )
     n_f = draw(st.integers(1, 8))
     footprints = footprints_frame(
-        [(f"F{i}", draw(st.sampled_from(holders + ["x"])), shape(80)) for i in range(n_f)]
+        [(f"F{i}", draw(st.sampled_from([*holders, "x"])), shape(80)) for i in range(n_f)]
     )
     return parcels, footprints
 

@@ -18,8 +18,12 @@ from tests.conftest import CRS, X0, Y0, footprints_frame, parcels_frame, rect
 def parcel_file(request, tmp_path):
     """The same Chinese-named parcel layer in each common format."""
     frame = gpd.GeoDataFrame(
-        {"宗地代码": ["A1", "A2"], "权利人": ["华达", "朱庄村"], "取得方式": ["征用", "租入"],
-         "geometry": [rect(0, 0, 10, 10), rect(10, 0, 20, 10)]},
+        {
+            "宗地代码": ["A1", "A2"],
+            "权利人": ["华达", "朱庄村"],
+            "取得方式": ["征用", "租入"],
+            "geometry": [rect(0, 0, 10, 10), rect(10, 0, 20, 10)],
+        },
         crs=CRS,
     )
     path = tmp_path / f"parcels.{request.param}"
@@ -32,48 +36,73 @@ def parcel_file(request, tmp_path):
 def test_reads_every_format_with_chinese_fields(parcel_file):
     parcels = landgis.read_parcels(parcel_file)
     assert list(parcels[["parcel_id", "tenure", "holder"]].itertuples(index=False)) == [
-        ("A1", "requisitioned", "华达"), ("A2", "leased_in", "朱庄村")]
+        ("A1", "requisitioned", "华达"),
+        ("A2", "leased_in", "朱庄村"),
+    ]
     assert parcels.crs.to_epsg() == 4528
     assert parcels.attrs["landgis"]["columns"]["parcel_id"] == "parcel_id"
 
 
 def test_latin_aliases_are_case_insensitive():
-    frame = gpd.GeoDataFrame({"zddm": ["1"], "QLR": ["甲"], "qdfs": ["代征"],
-                              "geometry": [rect(0, 0, 1, 1)]}, crs=CRS)
+    frame = gpd.GeoDataFrame(
+        {"zddm": ["1"], "QLR": ["甲"], "qdfs": ["代征"], "geometry": [rect(0, 0, 1, 1)]}, crs=CRS
+    )
     parcels = landgis.read_parcels(frame)
     assert parcels.loc[0, "tenure"] == "proxy_requisitioned"
     assert parcels.loc[0, "holder"] == "甲"
 
 
 def test_user_aliases_from_dict_toml_and_yaml(tmp_path):
-    frame = gpd.GeoDataFrame({"DKBH": ["7"], "DWMC": ["甲"], "LX": ["划拨"],
-                              "geometry": [rect(0, 0, 1, 1)]}, crs=CRS)
+    frame = gpd.GeoDataFrame(
+        {"DKBH": ["7"], "DWMC": ["甲"], "LX": ["划拨"], "geometry": [rect(0, 0, 1, 1)]}, crs=CRS
+    )
     columns = {"DKBH": "parcel_id", "DWMC": "holder", "LX": "tenure"}
-    by_dict = landgis.read_parcels(frame, columns=columns,
-                                   tenure_values={"划拨": "requisitioned"})
+    by_dict = landgis.read_parcels(frame, columns=columns, tenure_values={"划拨": "requisitioned"})
     toml = tmp_path / "aliases.toml"
-    toml.write_text('[columns]\nDKBH = "parcel_id"\nDWMC = "holder"\nLX = "tenure"\n'
-                    '[tenure]\n"划拨" = "requisitioned"\n', encoding="utf-8")
+    toml.write_text(
+        '[columns]\nDKBH = "parcel_id"\nDWMC = "holder"\nLX = "tenure"\n'
+        '[tenure]\n"划拨" = "requisitioned"\n',
+        encoding="utf-8",
+    )
     yaml = tmp_path / "aliases.yaml"
-    yaml.write_text("columns:\n  DKBH: parcel_id\n  DWMC: holder\n  LX: tenure\n"
-                    "tenure:\n  划拨: requisitioned\n", encoding="utf-8")
-    for parcels in (by_dict, landgis.read_parcels(frame, aliases=toml),
-                    landgis.read_parcels(frame, aliases=yaml)):
+    yaml.write_text(
+        "columns:\n  DKBH: parcel_id\n  DWMC: holder\n  LX: tenure\n"
+        "tenure:\n  划拨: requisitioned\n",
+        encoding="utf-8",
+    )
+    for parcels in (
+        by_dict,
+        landgis.read_parcels(frame, aliases=toml),
+        landgis.read_parcels(frame, aliases=yaml),
+    ):
         assert parcels.loc[0, ["parcel_id", "holder", "tenure"]].tolist() == [
-            "7", "甲", "requisitioned"]
+            "7",
+            "甲",
+            "requisitioned",
+        ]
 
 
 def test_user_alias_wins_over_default():
     # Both 权利人 and 使用单位 exist; the user says the holder is 使用单位.
-    frame = gpd.GeoDataFrame({"宗地代码": ["1"], "权利人": ["村集体"], "使用单位": ["甲"],
-                              "取得方式": ["租出"], "geometry": [rect(0, 0, 1, 1)]}, crs=CRS)
+    frame = gpd.GeoDataFrame(
+        {
+            "宗地代码": ["1"],
+            "权利人": ["村集体"],
+            "使用单位": ["甲"],
+            "取得方式": ["租出"],
+            "geometry": [rect(0, 0, 1, 1)],
+        },
+        crs=CRS,
+    )
     parcels = landgis.read_parcels(frame, columns={"使用单位": "holder"})
     assert parcels.loc[0, "holder"] == "甲"
 
 
 def test_missing_column_names_file_column_and_existing_columns(tmp_path):
-    frame = gpd.GeoDataFrame({"宗地代码": ["1"], "取得方式": ["征用"], "备注": ["x"],
-                              "geometry": [rect(0, 0, 1, 1)]}, crs=CRS)
+    frame = gpd.GeoDataFrame(
+        {"宗地代码": ["1"], "取得方式": ["征用"], "备注": ["x"], "geometry": [rect(0, 0, 1, 1)]},
+        crs=CRS,
+    )
     path = tmp_path / "红线.gpkg"
     frame.to_file(path)
     with pytest.raises(SchemaError) as exc:
@@ -86,15 +115,24 @@ def test_missing_column_names_file_column_and_existing_columns(tmp_path):
 
 
 def test_ambiguous_columns_ask_which():
-    frame = gpd.GeoDataFrame({"宗地代码": ["1"], "权利人": ["甲"], "QLR": ["乙"],
-                              "取得方式": ["征用"], "geometry": [rect(0, 0, 1, 1)]}, crs=CRS)
+    frame = gpd.GeoDataFrame(
+        {
+            "宗地代码": ["1"],
+            "权利人": ["甲"],
+            "QLR": ["乙"],
+            "取得方式": ["征用"],
+            "geometry": [rect(0, 0, 1, 1)],
+        },
+        crs=CRS,
+    )
     with pytest.raises(SchemaError, match=r"could all be 'holder'"):
         landgis.read_parcels(frame)
 
 
 def test_unknown_tenure_names_value_row_and_fix():
-    frame = parcels_frame([("1", "征用", "甲", rect(0, 0, 1, 1)),
-                           ("2", "划拨", "乙", rect(1, 0, 2, 1))])
+    frame = parcels_frame(
+        [("1", "征用", "甲", rect(0, 0, 1, 1)), ("2", "划拨", "乙", rect(1, 0, 2, 1))]
+    )
     with pytest.raises(SchemaError) as exc:
         landgis.read_parcels(frame)
     message = str(exc.value)
@@ -102,9 +140,13 @@ def test_unknown_tenure_names_value_row_and_fix():
 
 
 def test_duplicate_parcel_id():
-    frame = parcels_frame([("7", "征用", "甲", rect(0, 0, 1, 1)),
-                           ("8", "征用", "甲", rect(1, 0, 2, 1)),
-                           ("7", "租出", "乙", rect(2, 0, 3, 1))])
+    frame = parcels_frame(
+        [
+            ("7", "征用", "甲", rect(0, 0, 1, 1)),
+            ("8", "征用", "甲", rect(1, 0, 2, 1)),
+            ("7", "租出", "乙", rect(2, 0, 3, 1)),
+        ]
+    )
     with pytest.raises(SchemaError, match=r"parcel_id is not unique: 7 .*rows 1, 3"):
         landgis.read_parcels(frame)
 
@@ -115,15 +157,20 @@ def test_integer_ids_from_a_dbf_are_not_floats():
 
 
 def test_authorized_parcel_without_holder():
-    frame = parcels_frame([("1", "征用", None, rect(0, 0, 1, 1)),
-                           ("2", "租入", None, rect(1, 0, 2, 1))])  # lessor unknown: allowed
+    frame = parcels_frame(
+        [("1", "征用", None, rect(0, 0, 1, 1)), ("2", "租入", None, rect(1, 0, 2, 1))]
+    )  # lessor unknown: allowed
     with pytest.raises(SchemaError, match=r"'holder' is empty for authorized parcels 1;"):
         landgis.read_parcels(frame)
 
 
 def test_non_polygon_geometry_names_rows():
-    frame = parcels_frame([("1", "征用", "甲", rect(0, 0, 1, 1)),
-                           ("2", "征用", "甲", LineString([(X0, Y0), (X0 + 5, Y0)]))])
+    frame = parcels_frame(
+        [
+            ("1", "征用", "甲", rect(0, 0, 1, 1)),
+            ("2", "征用", "甲", LineString([(X0, Y0), (X0 + 5, Y0)])),
+        ]
+    )
     with pytest.raises(GeometryError, match=r"rows 2 are Linestring, not polygons"):
         landgis.read_parcels(frame)
 
@@ -136,8 +183,7 @@ def test_layer_without_crs(tmp_path):
 
 
 def test_degrees_given_a_projected_crs_are_refused():
-    frame = parcels_frame([("1", "征用", "甲", shapely.box(119.9, 32.4, 119.91, 32.41))],
-                          crs=None)
+    frame = parcels_frame([("1", "征用", "甲", shapely.box(119.9, 32.4, 119.91, 32.41))], crs=None)
     with pytest.raises(CRSError, match=r"look like degrees"):
         landgis.read_parcels(frame, crs=4528)
 
@@ -153,8 +199,13 @@ def test_invalid_geometry_is_repaired_and_counted():
 
 def test_collapsed_and_empty_geometries_are_dropped_with_a_warning():
     sliver = Polygon([(X0, Y0), (X0 + 1, Y0), (X0 + 2, Y0)])
-    frame = parcels_frame([("1", "征用", "甲", rect(0, 0, 1, 1)), ("2", "征用", "甲", sliver),
-                           ("3", "征用", "甲", None)])
+    frame = parcels_frame(
+        [
+            ("1", "征用", "甲", rect(0, 0, 1, 1)),
+            ("2", "征用", "甲", sliver),
+            ("3", "征用", "甲", None),
+        ]
+    )
     with pytest.warns(landgis.LandgisWarning, match="rows"):
         parcels = landgis.read_parcels(frame)
     assert parcels["parcel_id"].tolist() == ["1"]
@@ -185,8 +236,9 @@ def test_missing_file_and_bad_file(tmp_path):
 
 
 def test_footprints_need_users_and_get_ids():
-    frame = gpd.GeoDataFrame({"使用人": ["甲", "乙"],
-                              "geometry": [rect(0, 0, 1, 1), rect(1, 0, 2, 1)]}, crs=CRS)
+    frame = gpd.GeoDataFrame(
+        {"使用人": ["甲", "乙"], "geometry": [rect(0, 0, 1, 1), rect(1, 0, 2, 1)]}, crs=CRS
+    )
     fps = landgis.read_footprints(frame)
     assert fps["footprint_id"].tolist() == ["F1", "F2"]
     frame.loc[1, "使用人"] = " "
@@ -203,23 +255,24 @@ def test_reprojection_to_an_explicit_crs():
 
 def test_planning_and_admin_readers():
     zones = gpd.GeoDataFrame({"规划分区": ["现代农业园"], "geometry": [rect(0, 0, 5, 5)]}, crs=CRS)
-    admin = gpd.GeoDataFrame({"街道": ["城东街道"], "村社区": ["朱庄村"],
-                              "geometry": [rect(0, 0, 5, 5)]}, crs=CRS)
+    admin = gpd.GeoDataFrame(
+        {"街道": ["城东街道"], "村社区": ["朱庄村"], "geometry": [rect(0, 0, 5, 5)]}, crs=CRS
+    )
     assert landgis.read_planning(zones).loc[0, "zone"] == "现代农业园"
     assert landgis.read_admin(admin).loc[0, ["street", "village"]].tolist() == [
-        "城东街道", "朱庄村"]
+        "城东街道",
+        "朱庄村",
+    ]
 
 
 def test_alias_file_errors(tmp_path):
     bad = tmp_path / "a.toml"
     bad.write_text('[columns]\nX = "owner"\n', encoding="utf-8")
     with pytest.raises(landgis.ConfigError, match=r"'owner', which is not a landgis column"):
-        landgis.read_parcels(parcels_frame([("1", "征用", "甲", rect(0, 0, 1, 1))]),
-                             aliases=bad)
+        landgis.read_parcels(parcels_frame([("1", "征用", "甲", rect(0, 0, 1, 1))]), aliases=bad)
     bad.write_text("[colums]\n", encoding="utf-8")
     with pytest.raises(landgis.ConfigError, match=r"unknown table\(s\) \['colums'\]"):
-        landgis.read_parcels(parcels_frame([("1", "征用", "甲", rect(0, 0, 1, 1))]),
-                             aliases=bad)
+        landgis.read_parcels(parcels_frame([("1", "征用", "甲", rect(0, 0, 1, 1))]), aliases=bad)
 
 
 def test_no_warnings_on_clean_input(two_parcels):

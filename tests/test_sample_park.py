@@ -37,14 +37,42 @@ EXPECTED = [
     ("idle_requisitioned", JINDING, "321202002001", 9100, "京泰路街道", "塘湾村", "企业组"),
     ("idle_leased", HENGXIN, "321202002003", 9500, "京泰路街道", "迎春社区", "资源管理组"),
     ("outside_redline", JIAHE, "321202003002", 2000, "城东街道", "周庄村", "现代农业园农业农村组"),
-    ("leased_in_used", "朱庄村股份经济合作社", "321202001002", 10000, "城东街道", "朱庄村",
-     "农业农村组"),
-    ("leased_in_unused", "朱庄村股份经济合作社", "321202001004", 20000, "城东街道", "朱庄村",
-     "农业农村组"),
-    ("leased_in_idle", "迎春社区股份经济合作社", "321202002004", 10000, "京泰路街道",
-     "迎春社区", "农业农村组"),
-    ("leased_in_idle", "周庄村股份经济合作社", "321202003001", 10000, "城东街道", "周庄村",
-     "现代农业园农业农村组"),
+    (
+        "leased_in_used",
+        "朱庄村股份经济合作社",
+        "321202001002",
+        10000,
+        "城东街道",
+        "朱庄村",
+        "农业农村组",
+    ),
+    (
+        "leased_in_unused",
+        "朱庄村股份经济合作社",
+        "321202001004",
+        20000,
+        "城东街道",
+        "朱庄村",
+        "农业农村组",
+    ),
+    (
+        "leased_in_idle",
+        "迎春社区股份经济合作社",
+        "321202002004",
+        10000,
+        "京泰路街道",
+        "迎春社区",
+        "农业农村组",
+    ),
+    (
+        "leased_in_idle",
+        "周庄村股份经济合作社",
+        "321202003001",
+        10000,
+        "城东街道",
+        "周庄村",
+        "现代农业园农业农村组",
+    ),
     ("overlap_conflict", RUIFENG, "321202002005", 2000, "京泰路街道", "迎春社区", "综合组"),
     ("area_mismatch", XINTAI, "321202002002", 10000, "京泰路街道", "塘湾村", "综合组"),
 ]
@@ -111,8 +139,11 @@ def test_points_lie_in_taizhou(sample):
 
 
 def test_ids_are_stable_and_unique(sample):
-    again = landgis.audit(landgis.get_path("parcels"), landgis.get_path("footprints"),
-                          planning=landgis.get_path("planning"),
-                          admin=landgis.get_path("admin"))
+    again = landgis.audit(
+        landgis.get_path("parcels"),
+        landgis.get_path("footprints"),
+        planning=landgis.get_path("planning"),
+        admin=landgis.get_path("admin"),
+    )
     assert sample.findings["finding_id"].is_unique
     assert list(again.findings["finding_id"]) == list(sample.findings["finding_id"])
