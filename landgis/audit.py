@@ -225,6 +225,7 @@ def audit(
     config: Campaign | Mapping[str, Any] | str | Path | None = None,
     aliases: Mapping[str, Any] | str | Path | None = None,
     encoding: str | None = None,
+    threads: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Audit:
     """Audit red lines against actual use and return the findings.
@@ -262,6 +263,9 @@ def audit(
         Extra column and tenure aliases (dict or TOML/YAML file).
     encoding
         Attribute encoding of the input files (e.g. ``"gbk"``).
+    threads
+        Threads for the geometry work (default: every core); results do not
+        depend on it.
     progress
         Called with the name of each stage.
 
@@ -314,6 +318,7 @@ def audit(
         min_area=campaign.min_area,
         mismatch_relative=campaign.mismatch_relative,
         mismatch_mu=campaign.mismatch_mu,
+        threads=threads,
         progress=say,
     )
     say("building findings")

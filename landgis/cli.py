@@ -107,6 +107,12 @@ _audit_options = [
         help="Attribute encoding of the input files, e.g. gbk for an old Shapefile without .cpg.",
     ),
     click.option(
+        "--threads",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Threads for the geometry work (default: every core). Results do not depend on it.",
+    ),
+    click.option(
         "--xlsx",
         is_flag=True,
         help="Also write findings.xlsx: the CSV's table as an "

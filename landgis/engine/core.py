@@ -169,91 +169,68 @@ def run(
     EngineResult
     """
     with threads_context(threads):
-        return _run(
-            parcels,
-            footprints,
-            planning,
-            idle_ratio=idle_ratio,
-            grid_size=grid_size,
-            planning_share=planning_share,
-            min_area=min_area,
-            mismatch_relative=mismatch_relative,
-            mismatch_mu=mismatch_mu,
-            progress=progress,
+        say = progress or (lambda stage: None)
+        lay = _Layers.from_frames(parcels, footprints)
+        parea = shapely.area(lay.pgeom)
+        ptree = shapely.STRtree(lay.pgeom)
+
+        say("dissolving footprints per user")
+        pieces, piece_user = _use_pieces(lay.fgeom, lay.fuser)
+
+        say("overlaying use on red lines")
+        k, p = ptree.query(pieces, predicate="intersects")
+        use = _split_use(pieces, piece_user, k, p, lay, grid_size)
+
+        say("classifying excess pieces")
+        raw_use, holders = _excess_findings(use, piece_user, k, p, lay, grid_size)
+
+        say("measuring parcel use")
+        own_used = np.bincount(
+            p[use.own_pair], weights=use.own_area[use.own_pair], minlength=len(lay.pgeom)
+        )
+        any_used = _use_by_anyone(pieces, piece_user, k, p, lay, grid_size)
+        used = np.where(lay.pauth, own_used, any_used)
+        ratio = np.divide(used, parea, out=np.zeros_like(parea), where=parea > 0)
+        parcel_table = pd.DataFrame(
+            {
+                "parcel_id": lay.pid,
+                "tenure": lay.ptenure,
+                "holder": lay.names[lay.pholder],
+                "area_m2": parea,
+                "used_m2": used,
+                "use_ratio": ratio,
+            }
         )
 
+        say("red lines: overlaps, idle and leased-in land")
+        overlaps = _red_line_overlaps(lay, ptree, grid_size)
+        raw_idle = _idle_findings(pieces, k, p, use, lay, parea, used, ratio, idle_ratio, grid_size)
+        raw_leased_in = _leased_in_findings(
+            lay,
+            parea,
+            used,
+            ratio,
+            overlaps,
+            planning,
+            idle_ratio=idle_ratio,
+            planning_share=planning_share,
+            min_area=min_area,
+            grid_size=grid_size,
+        )
+        raw_conflicts = _overlap_findings(lay, overlaps)
+        raw_mismatch = _mismatch_findings(parcels, lay, parea, mismatch_relative, mismatch_mu)
 
-def _run(
-    parcels,
-    footprints,
-    planning,
-    *,
-    idle_ratio,
-    grid_size,
-    planning_share,
-    min_area,
-    mismatch_relative,
-    mismatch_mu,
-    progress,
-) -> EngineResult:
-    say = progress or (lambda stage: None)
-    lay = _Layers.from_frames(parcels, footprints)
-    parea = shapely.area(lay.pgeom)
-    ptree = shapely.STRtree(lay.pgeom)
-
-    say("dissolving footprints per user")
-    pieces, piece_user = _use_pieces(lay.fgeom, lay.fuser)
-
-    say("overlaying use on red lines")
-    k, p = ptree.query(pieces, predicate="intersects")
-    use = _split_use(pieces, piece_user, k, p, lay, grid_size)
-
-    say("classifying excess pieces")
-    raw_use, holders = _excess_findings(use, piece_user, k, p, lay, grid_size)
-
-    say("measuring parcel use")
-    own_used = np.bincount(
-        p[use.own_pair], weights=use.own_area[use.own_pair], minlength=len(lay.pgeom)
-    )
-    any_used = _use_by_anyone(pieces, piece_user, k, p, lay, grid_size)
-    used = np.where(lay.pauth, own_used, any_used)
-    ratio = np.divide(used, parea, out=np.zeros_like(parea), where=parea > 0)
-    parcel_table = pd.DataFrame(
-        {
-            "parcel_id": lay.pid,
-            "tenure": lay.ptenure,
-            "holder": lay.names[lay.pholder],
-            "area_m2": parea,
-            "used_m2": used,
-            "use_ratio": ratio,
-        }
-    )
-
-    say("red lines: overlaps, idle and leased-in land")
-    overlaps = _red_line_overlaps(lay, ptree, grid_size)
-    raw_idle = _idle_findings(pieces, k, p, use, lay, parea, used, ratio, idle_ratio, grid_size)
-    raw_leased_in = _leased_in_findings(
-        lay,
-        parea,
-        used,
-        ratio,
-        overlaps,
-        planning,
-        idle_ratio=idle_ratio,
-        planning_share=planning_share,
-        min_area=min_area,
-        grid_size=grid_size,
-    )
-    raw_conflicts = _overlap_findings(lay, overlaps)
-    raw_mismatch = _mismatch_findings(parcels, lay, parea, mismatch_relative, mismatch_mu)
-
-    frames = [f for f in (raw_use, raw_idle, raw_leased_in, raw_conflicts, raw_mismatch) if len(f)]
-    raw = (
-        gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=parcels.crs)
-        if frames
-        else _empty_raw(parcels.crs)
-    )
-    return EngineResult(raw=raw, holders=holders, parcels=parcel_table)
+        frames = [
+            f for f in (raw_use, raw_idle, raw_leased_in, raw_conflicts, raw_mismatch) if len(f)
+        ]
+        raw = (
+            gpd.GeoDataFrame(
+                pd.concat(frames, ignore_index=True), geometry="geometry", crs=parcels.crs
+            )
+            if frames
+            else _empty_raw(parcels.crs)
+        )
+        return EngineResult(raw=raw, holders=holders, parcels=parcel_table)
 
 
 # ------------------------------------------------------------------ use pieces
