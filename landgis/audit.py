@@ -103,6 +103,80 @@ class Audit:
             },
         )
 
+    def map(
+        self,
+        *,
+        street: str | None = None,
+        department: str | None = None,
+        basemap: str = "osm",
+        tianditu_key: str | None = None,
+    ):
+        """An interactive map of the findings (a ``folium.Map``; shows inline in Jupyter).
+
+        Parameters
+        ----------
+        street
+            Only this street's findings, with the context around them.
+        department
+            Only the categories this department acts on: ``"自然资源和规划局"``
+            or ``"城管局"`` (see :data:`landgis.present.webmap.DEPARTMENT_CATEGORIES`).
+        basemap, tianditu_key
+            See :func:`landgis.present.webmap.build_map`.
+        """
+        from landgis.present.webmap import DEPARTMENT_CATEGORIES, _around, build_map
+
+        findings = self.findings
+        layers = {
+            "parcels": self.parcels,
+            "footprints": self.footprints,
+            "planning": self.planning,
+            "admin": self.admin,
+        }
+        title = self.campaign.name
+        if street is not None:
+            findings = findings[findings["street"] == street]
+            if not len(findings):
+                raise ValueError(
+                    f"no findings in street {street!r}; streets: "
+                    f"{sorted(set(self.findings['street']) - {''})}"
+                )
+            layers = _around(findings, layers, street)
+            title = f"{title} · {street}"
+        if department is not None:
+            if department not in DEPARTMENT_CATEGORIES:
+                raise ValueError(
+                    f"department={department!r}; choose from {list(DEPARTMENT_CATEGORIES)}"
+                )
+            findings = findings[findings["category"].isin(DEPARTMENT_CATEGORIES[department])]
+            title = f"{title} · {department}"
+        return build_map(
+            findings, **layers, title=title, basemap=basemap, tianditu_key=tianditu_key
+        )
+
+    def write_maps(
+        self,
+        outdir: str | Path,
+        *,
+        basemap: str = "osm",
+        tianditu_key: str | None = None,
+        png: bool = True,
+    ) -> dict[str, Path]:
+        """Write ``map.html`` and ``maps/<street>.html`` (+ PNG overviews) to ``outdir``."""
+        from landgis.present.webmap import write_maps
+
+        return write_maps(
+            outdir,
+            self.findings,
+            parcels=self.parcels,
+            footprints=self.footprints,
+            planning=self.planning,
+            admin=self.admin,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            png=png,
+            title=self.campaign.name,
+        )
+
     def write(self, outdir: str | Path, *, lang: str = "zh", xlsx: bool = False) -> dict[str, Path]:
         """Write ``findings.csv``, ``findings.gpkg`` and the summaries to ``outdir``.
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 import landgis
 from landgis.errors import LandgisError
+from landgis.present.webmap import BASEMAPS
 
 _STAGES = 8  # reading, 5 engine stages, building findings, writing
 
@@ -113,6 +114,27 @@ _audit_options = [
         help="Threads for the geometry work (default: every core). Results do not depend on it.",
     ),
     click.option(
+        "--map",
+        "maps",
+        is_flag=True,
+        help="Also write the HTML maps: map.html (whole zone), maps/<street>.html, "
+        "maps/<department>.html, and PNG overviews; they work offline.",
+    ),
+    click.option(
+        "--basemap",
+        type=click.Choice(BASEMAPS),
+        default="osm",
+        show_default=True,
+        help="Basemap of the HTML maps: OpenStreetMap, Tianditu vector/imagery "
+        "(needs a key), Gaode/AMap (layers shifted to GCJ-02), or none.",
+    ),
+    click.option(
+        "--tianditu-key",
+        envvar="TIANDITU_KEY",
+        metavar="KEY",
+        help="Your Tianditu (天地图) key; or set TIANDITU_KEY.",
+    ),
+    click.option(
         "--xlsx",
         is_flag=True,
         help="Also write findings.xlsx: the CSV's table as an "
@@ -163,7 +185,7 @@ def audit(parcels: Path, footprints: Path, **options) -> None:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress display or summary table.")
 def demo(outdir: Path, lang: str, quiet: bool) -> None:
-    """Audit the bundled sample park (data/boundaries/) and write its findings."""
+    """Audit the bundled sample park (data/boundaries/) and write its findings and maps."""
     _run_audit(
         landgis.get_path("parcels"),
         landgis.get_path("footprints"),
@@ -172,8 +194,54 @@ def demo(outdir: Path, lang: str, quiet: bool) -> None:
         admin=landgis.get_path("admin"),
         lang=lang,
         quiet=quiet,
-        xlsx=True,  # small: show the workbook too
+        xlsx=True,  # small: show the workbook and the maps too
+        maps=True,
     )
+
+
+@main.command(name="map")
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--basemap",
+    type=click.Choice(BASEMAPS),
+    default="osm",
+    show_default=True,
+    help="OpenStreetMap, Tianditu vector/imagery (needs a key), Gaode/AMap (layers "
+    "shifted to GCJ-02), or none.",
+)
+@click.option(
+    "--tianditu-key",
+    envvar="TIANDITU_KEY",
+    metavar="KEY",
+    help="Your Tianditu (天地图) key; or set TIANDITU_KEY.",
+)
+@click.option("--no-png", is_flag=True, help="Skip the PNG overviews.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not list the files written.")
+def map_command(
+    outdir: Path, basemap: str, tianditu_key: str | None, no_png: bool, quiet: bool
+) -> None:
+    """Draw the maps of an earlier audit from OUTDIR/findings.gpkg.
+
+    Writes OUTDIR/map.html (whole zone), OUTDIR/maps/<street>.html (one per
+    street, with only that street's findings), OUTDIR/maps/<department>.html
+    (自然资源和规划局, 城管局) and PNG overviews.  The pages open offline.
+    """
+    from landgis.io.outputs import read_outputs
+    from landgis.present.webmap import write_maps
+
+    with _handled():
+        layers = read_outputs(outdir)
+        written = write_maps(
+            outdir,
+            layers.pop("findings"),
+            **layers,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            png=not no_png,
+        )
+    if not quiet:
+        for path in written.values():
+            Console().print(f"wrote {path}", highlight=False)
 
 
 def _run_audit(
@@ -184,18 +252,26 @@ def _run_audit(
     lang: str = "zh",
     quiet: bool = False,
     xlsx: bool = False,
+    maps: bool = False,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
     **options,
 ) -> None:
-    with _handled(), _progress(quiet) as step:
+    if maps and basemap.startswith("tianditu") and not tianditu_key:
+        raise click.UsageError("--basemap tianditu needs --tianditu-key KEY (or TIANDITU_KEY).")
+    with _handled(), _progress(quiet, stages=_STAGES + maps) as step:
         result = landgis.audit(parcels, footprints, progress=step, **options)
         step("writing outputs")
         written = result.write(outdir, lang=lang, xlsx=xlsx)
+        if maps:
+            step("drawing maps")
+            written.update(result.write_maps(outdir, basemap=basemap, tianditu_key=tianditu_key))
     if not quiet:
         _print_summary(result, written)
 
 
 @contextmanager
-def _progress(quiet: bool):
+def _progress(quiet: bool, stages: int = _STAGES):
     if quiet:
         yield lambda stage: None
         return
@@ -208,13 +284,13 @@ def _progress(quiet: bool):
         console=err,
         transient=True,
     ) as bar:
-        task = bar.add_task("starting", total=_STAGES)
+        task = bar.add_task("starting", total=stages)
 
         def step(stage: str) -> None:
             bar.update(task, description=stage, advance=0 if stage == "reading layers" else 1)
 
         yield step
-        bar.update(task, completed=_STAGES)
+        bar.update(task, completed=stages)
 
 
 @contextmanager

@@ -1,0 +1,53 @@
+"""Read back what an audit wrote, so maps and reports can be made again from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+
+from landgis.errors import InputFileError
+
+__all__ = ["read_outputs"]
+
+LAYERS = ("findings", "parcels", "footprints", "planning", "admin")
+
+
+def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:
+    """The layers of an audit's ``findings.gpkg`` (``path`` is the file or its folder).
+
+    Returns
+    -------
+    dict
+        ``findings``, ``parcels``, ``footprints``, ``planning``, ``admin``
+        (``None`` for a layer the audit did not have).
+    """
+    import pyogrio
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "findings.gpkg"
+    if not path.is_file():
+        raise InputFileError(f"{path}: not found; run `landgis audit … -o {path.parent}` first.")
+    try:
+        present = {name for name, _ in pyogrio.list_layers(path)}
+    except Exception as exc:
+        raise InputFileError(f"{path}: not a GeoPackage written by landgis ({exc}).") from exc
+    if "findings" not in present:
+        raise InputFileError(f"{path}: has no layer 'findings'; is it a landgis output?")
+    out: dict[str, gpd.GeoDataFrame | None] = {}
+    for name in LAYERS:
+        out[name] = gpd.read_file(path, layer=name, engine="pyogrio") if name in present else None
+    for column in (
+        "holder",
+        "parcel_id",
+        "other_holder",
+        "other_parcel_id",
+        "street",
+        "village",
+        "departments",
+        "deadline",
+    ):
+        if column in out["findings"]:
+            out["findings"][column] = out["findings"][column].fillna("").astype(object)
+    return out

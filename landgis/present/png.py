@@ -1,0 +1,139 @@
+"""Static PNG overviews (matplotlib) of the zone or a street, for printed reports."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from functools import cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from landgis.crs import to_mu
+from landgis.io.atomic import atomic_path
+from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
+from landgis.rules import CATEGORIES
+from landgis.schema import TENURE_LABELS
+
+__all__ = ["write_png"]
+
+_CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+    "AR PL UMing CN",
+)
+
+
+@cache
+def _cjk_font() -> str | None:
+    """A font with Chinese glyphs, if the system has one."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    return next((n for n in _CJK_FONTS if n in names), None)
+
+
+def write_png(
+    path: str | Path,
+    findings: gpd.GeoDataFrame,
+    *,
+    parcels: gpd.GeoDataFrame | None = None,
+    footprints: gpd.GeoDataFrame | None = None,
+    title: str = "土地资源核查处置",
+    dpi: int = 150,
+) -> Path:
+    """Draw red lines, actual use and findings (coloured by category) to a PNG.
+
+    Labels are Chinese when a Chinese font is installed (Noto Sans CJK,
+    WenQuanYi, Microsoft YaHei …), English otherwise, with a warning.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    font = _cjk_font()
+    if font is None:
+        warnings.warn(
+            "no Chinese font found for the PNG overview; labels are in English "
+            "(install e.g. fonts-noto-cjk or fonts-wqy-zenhei).",
+            stacklevel=2,
+        )
+    rc = {"font.sans-serif": [font, "DejaVu Sans"], "font.family": "sans-serif"} if font else {}
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # weight fallbacks
+    frames = [f for f in (findings, parcels) if f is not None and len(f)]
+    minx, miny, maxx, maxy = (
+        pd.concat([f.geometry for f in frames]).total_bounds if frames else (0, 0, 1, 1)
+    )
+    aspect = max(0.3, min(3.0, (maxy - miny) / max(maxx - minx, 1e-9)))
+    with plt.rc_context(rc):
+        fig, ax = plt.subplots(figsize=(9, max(3.5, 9 * aspect)))
+        handles = []
+        if footprints is not None and len(footprints):
+            style = CONTEXT_STYLES["footprints"]
+            footprints.plot(
+                ax=ax, color=style["fillColor"], edgecolor=style["color"], linewidth=0.3, alpha=0.6
+            )
+        for code in DRAW_ORDER:
+            sel = findings[findings["category"] == code]
+            if not len(sel):
+                continue
+            color = CATEGORY_COLORS[code]
+            sel.plot(ax=ax, color=color, edgecolor=color, linewidth=0.8, alpha=0.55)
+            label = CATEGORIES[code].label if font else CATEGORIES[code].label_en
+            mu = to_mu(float(sel["area_m2"].sum()))
+            handles.append(
+                Patch(
+                    facecolor=color,
+                    edgecolor=color,
+                    alpha=0.7,
+                    label=f"{label}  {len(sel)}  {mu:,.2f} 亩"
+                    if font
+                    else f"{label}  {len(sel)}  {mu:,.2f} mu",
+                )
+            )
+        if parcels is not None and len(parcels):
+            for code, label in TENURE_LABELS.items():
+                sel = parcels[parcels["tenure"] == code]
+                if not len(sel):
+                    continue
+                style = TENURE_STYLES[code]
+                dashes = (0, (4, 2)) if style["dashArray"] else "solid"
+                sel.boundary.plot(ax=ax, color=style["color"], linewidth=1.0, linestyle=dashes)
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color=style["color"],
+                        linestyle=dashes,
+                        label=f"红线·{label}" if font else f"red line: {code}",
+                    )
+                )
+        ax.set_title(title if font else "landgis audit", fontsize=13)
+        ax.set_aspect("equal")
+        ax.ticklabel_format(useOffset=False, style="plain")
+        ax.tick_params(labelsize=7)
+        if handles:
+            ax.legend(
+                handles=handles,
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                fontsize=8,
+                frameon=False,
+            )
+        fig.tight_layout()
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight")
+        plt.close(fig)
+    return path

@@ -1,0 +1,718 @@
+"""The HTML map: a folium map that works offline and never runs text from the data.
+
+Two rules shape this module:
+
+* **Offline.**  Leaflet's JavaScript and CSS (from the installed
+  ``xstatic-leaflet`` package, images inlined) and landgis' own small script
+  travel inside the page; folium's CDN links are dropped.  Without network the
+  basemap stays blank and everything else draws.
+* **Text is data.**  folium renders every element through Jinja twice (branca's
+  ``MacroElement`` output is parsed as a template again), and its popups insert
+  values as HTML.  So no input text goes into folium: the layers travel as one
+  JSON block that is put into the page *after* folium has rendered it (see
+  :class:`_DataFigure`), escaped so it cannot close its ``<script>``, and
+  ``landgis-map.js`` sets every name with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from landgis.crs import to_mu
+from landgis.errors import ConfigError
+from landgis.gcj02 import wgs84_to_gcj02
+from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
+from landgis.rules import CATEGORIES
+from landgis.schema import TENURE_LABELS
+
+__all__ = ["BASEMAPS", "DEPARTMENT_CATEGORIES", "build_map", "map_html"]
+
+#: Basemap choices.  Gaode/AMap tiles are in GCJ-02: the data is shifted onto them.
+BASEMAPS = ("osm", "tianditu", "tianditu-img", "gaode", "gaode-img", "none")
+
+#: The departments that get a map of their own, and the categories on it.
+DEPARTMENT_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "自然资源和规划局": (
+        "outside_redline",
+        "overuse_requisitioned",
+        "overuse_leased",
+        "unleased_use",
+        "encroachment",
+        "overlap_conflict",
+    ),
+    "城管局": ("outside_redline", "unleased_use"),
+}
+
+TIANDITU_ENV = "TIANDITU_KEY"
+_TIANDITU = (
+    "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+    "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+    "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}"
+)
+_GAODE = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+    "&style={style}&x={x}&y={y}&z={z}"
+)
+_OSM = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+_SVG_LIMIT = 4000  # above this many shapes the map draws on a canvas (much faster)
+
+_FINDING_FIELDS = [
+    ("finding_id", "编号"),
+    ("category_label", "问题类别"),
+    ("holder", "权利人/使用人"),
+    ("parcel_id", "宗地代码"),
+    ("other_holder", "相关权利人"),
+    ("other_parcel_id", "相关宗地"),
+    ("place", "街道/村"),
+    ("area", "面积"),
+    ("use", "使用率"),
+    ("registered", "登记面积"),
+    ("action", "处置建议"),
+    ("group", "责任工作组"),
+    ("departments", "协办部门"),
+    ("deadline", "完成时限"),
+]
+_PARCEL_FIELDS = [
+    ("parcel_id", "宗地代码"),
+    ("name", "地块名称"),
+    ("tenure", "取得方式"),
+    ("holder", "权利人"),
+    ("place", "街道/村"),
+    ("area", "面积"),
+]
+_FOOTPRINT_FIELDS = [
+    ("footprint_id", "图斑编号"),
+    ("user", "使用人"),
+    ("use", "用途"),
+    ("area", "面积"),
+]
+
+
+def build_map(
+    findings: gpd.GeoDataFrame,
+    *,
+    parcels: gpd.GeoDataFrame | None = None,
+    footprints: gpd.GeoDataFrame | None = None,
+    planning: gpd.GeoDataFrame | None = None,
+    admin: gpd.GeoDataFrame | None = None,
+    title: str = "土地资源核查处置",
+    subtitle: str | None = None,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    simplify: float = 0.5,
+):
+    """A folium map of the findings over red lines, actual use and zones.
+
+    Parameters
+    ----------
+    findings
+        The findings to show (all of them are drawn with full detail).
+    parcels, footprints, planning, admin
+        Context layers, simplified by ``simplify`` metres for display.
+    title, subtitle
+        Shown in the map's corner (as text).
+    basemap
+        One of :data:`BASEMAPS`: ``"osm"`` (default, no key),
+        ``"tianditu"``/``"tianditu-img"`` (天地图 vector/imagery; needs
+        ``tianditu_key`` or the ``TIANDITU_KEY`` environment variable),
+        ``"gaode"``/``"gaode-img"`` (高德; every layer shifted to GCJ-02), or
+        ``"none"``.  The other keyless basemaps are offered in the layer switcher.
+    tianditu_key
+        The user's Tianditu key.
+    simplify
+        Display tolerance of the context layers, metres.
+
+    Returns
+    -------
+    folium.Map
+        Displays inline in Jupyter; ``.save("map.html")`` writes a page that
+        works offline.
+    """
+    try:
+        import folium
+    except ImportError as exc:  # pragma: no cover - a dependency
+        raise ImportError("maps need folium: pip install folium") from exc
+    if basemap not in BASEMAPS:
+        raise ConfigError(f"basemap={basemap!r}; choose one of {', '.join(BASEMAPS)}.")
+    key = tianditu_key or os.environ.get(TIANDITU_ENV) or None
+    if basemap.startswith("tianditu") and not key:
+        raise ConfigError(
+            "the Tianditu basemap needs a key: pass tianditu_key=… (--tianditu-key) or set "
+            f"the {TIANDITU_ENV} environment variable; get one at console.tianditu.gov.cn."
+        )
+    gcj = basemap.startswith("gaode")
+
+    layers = _layers(findings, parcels, footprints, planning, admin, simplify=simplify, gcj=gcj)
+    bounds = _bounds([f for f in (findings, parcels) if f is not None and len(f)], gcj=gcj)
+    figure = _data_figure_class()()
+    m = folium.Map(
+        location=_centre(bounds),
+        zoom_start=15,
+        tiles=None,
+        control_scale=False,
+        prefer_canvas=False,
+    )
+    m.default_js, m.default_css = [], []  # no CDN: Leaflet travels inline
+    figure.add_child(m)
+    bases = _basemaps(folium, m, basemap, key)
+    n_shapes = sum(len(spec["geojson"]["features"]) for spec in layers)
+    figure.landgis_data = {
+        "map": m.get_name(),
+        "title": title,
+        "subtitle": subtitle if subtitle is not None else _default_subtitle(findings),
+        "layers": layers,
+        "bases": bases,
+        "bounds": bounds,
+        "canvas": n_shapes > _SVG_LIMIT,
+        "legend": _legend(findings, parcels),
+    }
+    return m
+
+
+def map_html(m) -> str:
+    """The complete HTML page of a map made by :func:`build_map`."""
+    return m.get_root().render()
+
+
+# ----------------------------------------------------------------- the figure
+
+
+@cache
+def _data_figure_class():
+    """Built on first use, so importing landgis does not import branca."""
+    from branca.element import Figure
+
+    class DataFigure(Figure):
+        """A branca Figure that adds the landgis assets and data after rendering.
+
+        Everything branca renders goes through Jinja (twice); what this class
+        adds afterwards does not, so text in it is never evaluated.
+        """
+
+        landgis_data: dict[str, Any] | None = None
+
+        def render(self, **kwargs) -> str:
+            html = super().render(**kwargs)
+            if self.landgis_data is None:
+                return html
+            head = (
+                f"<style>{_leaflet_css()}</style>\n<script>{_asset('leaflet.js')}</script>\n"
+                f"<style>{_asset('landgis-map.css')}</style>\n"
+            )
+            tail = (
+                f'<script type="application/json" id="landgis-data">'
+                f"{_json_for_script(self.landgis_data)}</script>\n"
+                f"<script>{_asset('landgis-map.js')}</script>\n"
+            )
+            html = html.replace("<head>", "<head>\n" + head, 1)
+            cut = html.rfind("</html>")
+            return html[:cut] + tail + html[cut:] if cut >= 0 else html + tail
+
+    return DataFigure
+
+
+def _json_for_script(data) -> str:
+    """JSON that cannot end its ``<script>`` element (``<``, ``>``, ``&`` escaped)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+@cache
+def _asset(name: str) -> str:
+    if name.startswith("leaflet"):
+        from xstatic.pkg import leaflet
+
+        return (Path(leaflet.BASE_DIR) / name).read_text(encoding="utf-8")
+    return files("landgis.present").joinpath("static", name).read_text(encoding="utf-8")
+
+
+@cache
+def _leaflet_css() -> str:
+    """leaflet.css with its images inlined as data URIs (offline layer switcher icon)."""
+    from xstatic.pkg import leaflet
+
+    images = Path(leaflet.BASE_DIR) / "images"
+
+    def inline(match: re.Match) -> str:
+        path = images / match.group(1)
+        if not path.is_file():
+            return match.group(0)
+        encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{encoded})"
+
+    return re.sub(r"url\(images/([\w.-]+\.png)\)", inline, _asset("leaflet.css"))
+
+
+# ----------------------------------------------------------------- basemaps
+
+
+def _basemaps(folium, m, basemap: str, key: str | None) -> list[dict]:
+    """Tile layers (added to the folium map, hidden) and the switcher's entries."""
+
+    def tiles(url: str, attr: str, label: str, **options) -> str:
+        layer = folium.TileLayer(
+            tiles=url,
+            attr=attr,
+            name=label,
+            overlay=False,
+            control=False,
+            show=False,
+            max_zoom=20,
+            **options,
+        )
+        layer.add_to(m)
+        return layer.get_name()
+
+    if basemap == "none":
+        return []
+    if basemap.startswith("gaode"):
+        vec = {
+            "label": "高德地图",
+            "layers": [
+                tiles(_GAODE.replace("{style}", "8"), "高德地图", "高德地图", subdomains="1234")
+            ],
+        }
+        img = {
+            "label": "高德影像",
+            "layers": [
+                tiles(_GAODE.replace("{style}", "6"), "高德地图", "高德影像", subdomains="1234")
+            ],
+        }
+        return [img, vec] if basemap == "gaode-img" else [vec, img]
+    entries = []
+    osm = {
+        "label": "OpenStreetMap",
+        "layers": [
+            tiles(_OSM, "&copy; OpenStreetMap contributors", "OpenStreetMap", max_native_zoom=19)
+        ],
+    }
+    if key:
+        tdt = "&copy; 天地图"
+        vec = {
+            "label": "天地图矢量",
+            "layers": [
+                tiles(
+                    _TIANDITU.format(layer="vec", key=key, s="{s}", x="{x}", y="{y}", z="{z}"),
+                    tdt,
+                    "天地图矢量",
+                    subdomains="01234567",
+                ),
+                tiles(
+                    _TIANDITU.format(layer="cva", key=key, s="{s}", x="{x}", y="{y}", z="{z}"),
+                    tdt,
+                    "天地图注记",
+                    subdomains="01234567",
+                ),
+            ],
+        }
+        img = {
+            "label": "天地图影像",
+            "layers": [
+                tiles(
+                    _TIANDITU.format(layer="img", key=key, s="{s}", x="{x}", y="{y}", z="{z}"),
+                    tdt,
+                    "天地图影像",
+                    subdomains="01234567",
+                ),
+                tiles(
+                    _TIANDITU.format(layer="cia", key=key, s="{s}", x="{x}", y="{y}", z="{z}"),
+                    tdt,
+                    "天地图影像注记",
+                    subdomains="01234567",
+                ),
+            ],
+        }
+        entries = {"tianditu": [vec, img, osm], "tianditu-img": [img, vec, osm]}.get(
+            basemap, [osm, vec, img]
+        )
+    else:
+        entries = [osm]
+    return entries
+
+
+# ----------------------------------------------------------------- layers
+
+
+def _layers(findings, parcels, footprints, planning, admin, *, simplify: float, gcj: bool):
+    specs: list[dict] = []
+    if admin is not None and len(admin):
+        specs.append(
+            _context_layer(
+                "admin",
+                "街道/村界",
+                admin,
+                CONTEXT_STYLES["admin"],
+                simplify,
+                gcj,
+                fields=[("place", "街道/村")],
+                props=lambda df: {"place": _place(df)},
+                tooltip=["place"],
+                show=True,
+            )
+        )
+    if planning is not None and len(planning):
+        specs.append(
+            _context_layer(
+                "planning",
+                "规划分区",
+                planning,
+                CONTEXT_STYLES["planning"],
+                simplify,
+                gcj,
+                fields=[("zone", "规划分区")],
+                props=lambda df: {"zone": df["zone"]},
+                tooltip=["zone"],
+                show=True,
+            )
+        )
+    if footprints is not None and len(footprints):
+        specs.append(
+            _context_layer(
+                "footprints",
+                "实际使用",
+                footprints,
+                CONTEXT_STYLES["footprints"],
+                simplify,
+                gcj,
+                fields=_FOOTPRINT_FIELDS,
+                props=_footprint_props,
+                tooltip=["user"],
+                show=True,
+                css="lg-footprint",
+            )
+        )
+    if parcels is not None and len(parcels):
+        for code, label in TENURE_LABELS.items():
+            sel = parcels[parcels["tenure"] == code]
+            if len(sel):
+                style = {k: v for k, v in TENURE_STYLES[code].items() if v is not None}
+                specs.append(
+                    _context_layer(
+                        f"redline-{code}",
+                        f"红线·{label}（{len(sel)}）",
+                        sel,
+                        style,
+                        simplify,
+                        gcj,
+                        fields=_PARCEL_FIELDS,
+                        props=_parcel_props,
+                        tooltip=["parcel_id", "holder"],
+                        show=True,
+                        css=f"lg-redline lg-tenure-{code}",
+                    )
+                )
+    for code in DRAW_ORDER:
+        sel = findings[findings["category"] == code]
+        if not len(sel):
+            continue
+        color = CATEGORY_COLORS[code]
+        style = {
+            "color": color,
+            "weight": 2,
+            "fillColor": color,
+            "fillOpacity": 0.45,
+            "className": f"lg-finding lg-cat-{code}",
+        }
+        specs.append(
+            {
+                "id": f"finding-{code}",
+                "label": f"问题·{CATEGORIES[code].label}（{len(sel)}）",
+                "style": style,
+                "fields": _FINDING_FIELDS,
+                "tooltip": ["category_label", "holder", "area_mu"],
+                "show": True,
+                "geojson": _geojson(sel, _finding_props(sel), simplify=0.0, gcj=gcj, digits=7),
+            }
+        )
+    return specs
+
+
+def _context_layer(
+    layer_id, label, frame, style, simplify, gcj, *, fields, props, tooltip, show, css=None
+):
+    style = dict(style)
+    if css:
+        style["className"] = css
+    return {
+        "id": layer_id,
+        "label": label,
+        "style": style,
+        "fields": fields,
+        "tooltip": tooltip,
+        "show": show,
+        "geojson": _geojson(frame, props(frame), simplify=simplify, gcj=gcj, digits=6),
+    }
+
+
+def _geojson(
+    frame: gpd.GeoDataFrame, props: dict, *, simplify: float, gcj: bool, digits: int
+) -> dict:
+    """A GeoJSON FeatureCollection in WGS84 (or GCJ-02), coordinates rounded."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    if simplify > 0:
+        geoms = shapely.simplify(geoms, simplify, preserve_topology=True)
+    geoms = gpd.GeoSeries(geoms, crs=frame.crs).to_crs(4326).values
+    geoms = np.asarray(geoms, dtype=object)
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        if gcj:
+            lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+            xy = np.column_stack([lon, lat])
+        return np.round(xy, digits)
+
+    geoms = shapely.transform(geoms, move)
+    columns = {k: list(v) for k, v in props.items()}
+    features = []
+    for i, text in enumerate(shapely.to_geojson(geoms)):
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(text),
+                "properties": {k: v[i] for k, v in columns.items()},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _text_column(frame, name) -> list[str]:
+    if name not in frame:
+        return [""] * len(frame)
+    return ["" if v is None or v != v else str(v) for v in frame[name].tolist()]
+
+
+def _place(frame) -> list[str]:
+    streets, villages = _text_column(frame, "street"), _text_column(frame, "village")
+    return [" ".join(x for x in (s, v) if x) for s, v in zip(streets, villages, strict=True)]
+
+
+def _area_text(area_m2) -> list[str]:
+    return [f"{a:,.2f} 平方米（{to_mu(a):,.2f} 亩）" for a in np.asarray(area_m2, dtype=float)]
+
+
+def _parcel_props(df) -> dict:
+    return {
+        "parcel_id": _text_column(df, "parcel_id"),
+        "name": _text_column(df, "parcel_name"),
+        "tenure": [TENURE_LABELS.get(t, t) for t in df["tenure"]],
+        "holder": _text_column(df, "holder"),
+        "place": _place(df),
+        "area": _area_text(df.geometry.area),
+    }
+
+
+def _footprint_props(df) -> dict:
+    return {
+        "footprint_id": _text_column(df, "footprint_id"),
+        "user": _text_column(df, "user"),
+        "use": _text_column(df, "use"),
+        "area": _area_text(df.geometry.area),
+    }
+
+
+def _finding_props(df) -> dict:
+    use = df["use_ratio"].to_numpy(dtype=float) if "use_ratio" in df else np.full(len(df), np.nan)
+    reg = (
+        df["registered_area_mu"].to_numpy(dtype=float)
+        if "registered_area_mu" in df
+        else np.full(len(df), np.nan)
+    )
+    return {
+        "finding_id": _text_column(df, "finding_id"),
+        "category": _text_column(df, "category"),
+        "category_label": _text_column(df, "category_label"),
+        "holder": _text_column(df, "holder"),
+        "parcel_id": _text_column(df, "parcel_id"),
+        "other_holder": _text_column(df, "other_holder"),
+        "other_parcel_id": _text_column(df, "other_parcel_id"),
+        "place": _place(df),
+        "area": _area_text(df["area_m2"]),
+        "area_mu": [f"{to_mu(a):,.2f} 亩" for a in df["area_m2"].to_numpy(dtype=float)],
+        "area_m2": [round(float(a), 2) for a in df["area_m2"]],
+        "use": ["" if u != u else f"{u:.1%}" for u in use],
+        "registered": ["" if r != r else f"{r:,.2f} 亩" for r in reg],
+        "action": _text_column(df, "action"),
+        "group": _text_column(df, "group"),
+        "departments": _text_column(df, "departments"),
+        "deadline": _text_column(df, "deadline"),
+    }
+
+
+def _legend(findings, parcels) -> dict:
+    rows = []
+    for code, cat in CATEGORIES.items():
+        sel = findings["category"] == code
+        if sel.any():
+            rows.append(
+                {
+                    "code": code,
+                    "label": cat.label,
+                    "kind": "fill",
+                    "color": CATEGORY_COLORS[code],
+                    "count": int(sel.sum()),
+                    "mu": f"{to_mu(float(findings.loc[sel, 'area_m2'].sum())):,.2f}",
+                }
+            )
+    if parcels is not None and len(parcels):
+        for code, label in TENURE_LABELS.items():
+            n = int((parcels["tenure"] == code).sum())
+            if n:
+                style = TENURE_STYLES[code]
+                rows.append(
+                    {
+                        "code": f"tenure-{code}",
+                        "label": f"红线·{label}",
+                        "kind": "line",
+                        "color": style["color"],
+                        "dash": bool(style["dashArray"]),
+                        "count": n,
+                        "mu": "",
+                    }
+                )
+    total = to_mu(float(findings["area_m2"].sum())) if len(findings) else 0.0
+    return {
+        "title": f"问题图例（共 {len(findings)} 处，{total:,.2f} 亩）",
+        "columns": ["", "类别", "数量", "亩"],
+        "rows": rows,
+        "note": "点击图斑查看详情；右上角切换图层与底图。",
+    }
+
+
+def _default_subtitle(findings) -> str:
+    return f"{len(findings)} 处问题 · 面积合计 {to_mu(float(findings['area_m2'].sum())):,.2f} 亩"
+
+
+def _bounds(frames, *, gcj: bool) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the frames, in the map's coordinates."""
+    if not frames:
+        return None
+    boxes = np.array([f.to_crs(4326).total_bounds for f in frames])
+    west, south = boxes[:, 0].min(), boxes[:, 1].min()
+    east, north = boxes[:, 2].max(), boxes[:, 3].max()
+    if gcj:
+        (west, east), (south, north) = wgs84_to_gcj02([west, east], [south, north])
+    return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def _centre(bounds) -> list[float]:
+    if not bounds:
+        return [32.49, 119.92]
+    return [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+
+
+# ----------------------------------------------------------------- the set of maps
+
+
+def write_maps(
+    outdir: str | Path,
+    findings: gpd.GeoDataFrame,
+    *,
+    parcels: gpd.GeoDataFrame | None = None,
+    footprints: gpd.GeoDataFrame | None = None,
+    planning: gpd.GeoDataFrame | None = None,
+    admin: gpd.GeoDataFrame | None = None,
+    basemap: str = "osm",
+    tianditu_key: str | None = None,
+    png: bool = True,
+    title: str = "土地资源核查处置",
+) -> dict[str, Path]:
+    """Write ``map.html`` (whole zone), ``maps/<street>.html`` and one per department.
+
+    Each street map holds that street's findings and the context around them;
+    each department map the categories it acts on (:data:`DEPARTMENT_CATEGORIES`).
+    With ``png``, a ``.png`` overview is written beside each street and zone map.
+
+    Returns
+    -------
+    dict
+        Name (relative to ``outdir``) → path of every file written.
+    """
+    from landgis.io.atomic import atomic_path
+    from landgis.io.paths import safe_filename
+    from landgis.present.png import write_png
+
+    outdir = Path(outdir)
+    (outdir / "maps").mkdir(parents=True, exist_ok=True)
+    context = {"parcels": parcels, "footprints": footprints, "planning": planning, "admin": admin}
+    written: dict[str, Path] = {}
+
+    def save(name: str, subset, layers: dict, heading: str, *, overview: bool) -> None:
+        m = build_map(subset, **layers, title=heading, basemap=basemap, tianditu_key=tianditu_key)
+        with atomic_path(outdir / f"{name}.html") as tmp:
+            tmp.write_text(map_html(m), encoding="utf-8")
+        written[f"{name}.html"] = outdir / f"{name}.html"
+        if png and overview:
+            written[f"{name}.png"] = write_png(
+                outdir / f"{name}.png",
+                subset,
+                parcels=layers["parcels"],
+                footprints=layers["footprints"],
+                title=heading,
+            )
+
+    save("map", findings, context, title, overview=True)
+    taken: set[str] = set()
+    for street in sorted(s for s in findings["street"].unique() if s):
+        subset = findings[findings["street"] == street]
+        stem = safe_filename(street, taken=taken)
+        save(
+            f"maps/{stem}",
+            subset,
+            _around(subset, context, street),
+            f"{title} · {street}",
+            overview=True,
+        )
+    for department, codes in DEPARTMENT_CATEGORIES.items():
+        stem = safe_filename(department, taken=taken)
+        save(
+            f"maps/{stem}",
+            findings[findings["category"].isin(codes)],
+            context,
+            f"{title} · {department}",
+            overview=False,
+        )
+    return written
+
+
+def _around(findings, context: dict, street: str, margin: float = 100.0) -> dict:
+    """The context layers near one street: its red lines and what lies near its findings."""
+    frames = [findings]
+    parcels = context["parcels"]
+    if parcels is not None and "street" in parcels:
+        frames.append(parcels[parcels["street"] == street])
+    admin = context["admin"]
+    if admin is not None:
+        frames.append(admin[admin["street"] == street])
+    boxes = np.array([f.total_bounds for f in frames if len(f)])
+    area = shapely.box(
+        boxes[:, 0].min() - margin,
+        boxes[:, 1].min() - margin,
+        boxes[:, 2].max() + margin,
+        boxes[:, 3].max() + margin,
+    )
+    near = {}
+    for name, frame in context.items():
+        if frame is None:
+            near[name] = None
+            continue
+        idx = frame.sindex.query(area, predicate="intersects")
+        near[name] = frame.iloc[np.sort(idx)]
+    if near["admin"] is not None:
+        near["admin"] = near["admin"][near["admin"]["street"] == street]
+    return near
