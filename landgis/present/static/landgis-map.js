@@ -22,10 +22,44 @@
       return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
     });
   }
+  function number(value, digits) {
+    return Number(value).toLocaleString("en-US",
+      {minimumFractionDigits: digits, maximumFractionDigits: digits});
+  }
+  function shown(key, value) {  // areas travel as m² numbers
+    if (key === "area" && typeof value === "number") {
+      return number(value, 2) + " 平方米（" + number(value * 15 / 10000, 2) + " 亩）";
+    }
+    return value;
+  }
+  function decode(shapes) {  // quantized, delta-coded rings → GeoJSON MultiPolygons
+    var ox = shapes.origin[0], oy = shapes.origin[1], q = shapes.quantum;
+    return shapes.rings.map(function (polygons) {
+      return {type: "MultiPolygon", coordinates: polygons.map(function (rings) {
+        return rings.map(function (flat) {
+          var out = [], x = 0, y = 0;
+          for (var i = 0; i < flat.length; i += 2) {
+            x = i === 0 ? flat[0] : x + flat[i];
+            y = i === 0 ? flat[1] : y + flat[i + 1];
+            out.push([ox + x * q, oy + y * q]);
+          }
+          return out;
+        });
+      })};
+    });
+  }
+  function features(spec) {
+    var columns = Object.keys(spec.props);
+    return decode(spec.shapes).map(function (geometry, i) {
+      var props = {};
+      columns.forEach(function (c) { props[c] = spec.props[c][i]; });
+      return {type: "Feature", geometry: geometry, properties: props};
+    });
+  }
   function popup(fields, props) {
     var table = el("table", null, "lg-popup");
     fields.forEach(function (field) {
-      var value = props[field[0]];
+      var value = shown(field[0], props[field[0]]);
       if (value === undefined || value === null || value === "") { return; }
       var row = el("tr");
       row.appendChild(el("th", field[1]));
@@ -39,7 +73,7 @@
   var overlays = {};
   var layers = {};
   data.layers.forEach(function (spec) {
-    var layer = L.geoJSON(spec.geojson, {
+    var layer = L.geoJSON(features(spec), {
       style: function () { return spec.style; },
       renderer: renderer,
       onEachFeature: function (feature, path) {
@@ -47,7 +81,7 @@
         path.bindPopup(function () { return popup(spec.fields, props); }, {maxWidth: 420});
         if (spec.tooltip) {
           path.bindTooltip(function () {
-            var parts = spec.tooltip.map(function (key) { return props[key]; })
+            var parts = spec.tooltip.map(function (key) { return shown(key, props[key]); })
               .filter(function (v) { return v !== undefined && v !== null && v !== ""; });
             return el("div", parts.join(" · "));
           }, {sticky: true});
