@@ -29,6 +29,8 @@ from landgis.findings import build_findings
 from landgis.io.atomic import atomic_path
 from landgis.io.vector import Source, read_admin, read_footprints, read_parcels, read_planning
 from landgis.present import category_summary, holder_summary, write_csv, write_gpkg, write_xlsx
+from landgis.present.csv import write_table
+from landgis.present.summary import labelled
 from landgis.schema import load_aliases
 
 __all__ = ["Audit", "audit"]
@@ -203,21 +205,13 @@ class Audit:
         }
         if xlsx:
             written["findings.xlsx"] = self.to_xlsx(outdir / "findings.xlsx", lang=lang)
-        summary = self.summary("category")
-        holders = self.summary("holder").reset_index()
-        if lang == "zh":
-            summary = summary.rename(columns=_SUMMARY_ZH)
-            holders = holders.rename(columns=_SUMMARY_ZH)
-        for name, table in (("summary.csv", summary), ("holders.csv", holders)):
-            with atomic_path(outdir / name) as tmp:
-                table.to_csv(
-                    tmp,
-                    index=False,
-                    encoding="utf-8-sig",
-                    lineterminator="\r\n",
-                    float_format="%.4f",
-                )
-            written[name] = outdir / name
+        for name, table in (
+            ("summary.csv", self.summary("category")),
+            ("holders.csv", self.summary("holder").reset_index()),
+        ):
+            written[name] = write_table(
+                labelled(table, lang=lang), outdir / name, float_format="%.4f"
+            )
         with atomic_path(outdir / "summary.json") as tmp:
             tmp.write_text(
                 json.dumps(self.trail(), ensure_ascii=False, indent=2, default=str),
@@ -266,26 +260,6 @@ class Audit:
         )
 
 
-_SUMMARY_ZH = {
-    "category": "类别代码",
-    "category_label": "问题类别",
-    "group": "责任工作组",
-    "count": "数量",
-    "area_m2": "面积（平方米）",
-    "area_mu": "面积（亩）",
-    "holder": "权利人/使用人",
-    "used_m2": "实际使用（平方米）",
-    "own_m2": "红线内自用（平方米）",
-    "encroachment_m2": "侵占他人（平方米）",
-    "outside_redline_m2": "红线外（平方米）",
-    "overuse_requisitioned_m2": "少征多用（平方米）",
-    "overuse_leased_m2": "少租多用（平方米）",
-    "unleased_use_m2": "未租先用（平方米）",
-    "park_overuse_m2": "园区超用合计（平方米）",
-    "findings": "问题数",
-}
-
-
 def audit(
     parcels: Source,
     footprints: Source,
@@ -293,6 +267,11 @@ def audit(
     planning: Source | None = None,
     admin: Source | None = None,
     crs: Any = None,
+    source_crs: Any = None,
+    parcels_layer: str | int | None = None,
+    footprints_layer: str | int | None = None,
+    planning_layer: str | int | None = None,
+    admin_layer: str | int | None = None,
     min_area: float | None = None,
     idle_ratio: float | None = None,
     grid_size: float | None = None,
@@ -321,8 +300,14 @@ def audit(
         village (otherwise taken from its parcel).
     crs
         Analysis CRS (projected, metres).  Default: the parcels' CRS when it is
-        metric, else the CGCS2000 3° Gauss-Krüger zone of the data.  Layers
-        without a CRS are taken to be in it.
+        a metric projection that keeps areas (not Web Mercator), else the
+        CGCS2000 3° Gauss-Krüger zone of the data.
+    source_crs
+        The CRS the input coordinates are really in, for files that have none
+        or a wrong one; layers without a CRS are otherwise taken to be in ``crs``.
+    parcels_layer, footprints_layer, planning_layer, admin_layer
+        Layer names (or indexes) in multi-layer files (GeoPackage, File
+        Geodatabase).
     min_area
         Smallest finding kept, m² (default from the campaign, 1 m²); ``0``
         keeps every sliver.
@@ -363,14 +348,17 @@ def audit(
     user_aliases = load_aliases(aliases)
 
     say("reading layers")
-    common = {"crs": crs, "aliases": user_aliases, "encoding": encoding}
-    parcel_frame = read_parcels(parcels, **common)
+    common = {"crs": crs, "source_crs": source_crs, "aliases": user_aliases, "encoding": encoding}
+    parcel_frame = read_parcels(parcels, layer=parcels_layer, **common)
     target = analysis_crs(parcel_frame.crs, parcel_frame.total_bounds, crs=crs)
-    layers = {"parcels": parcel_frame, "footprints": read_footprints(footprints, **common)}
+    layers = {
+        "parcels": parcel_frame,
+        "footprints": read_footprints(footprints, layer=footprints_layer, **common),
+    }
     if planning is not None:
-        layers["planning"] = read_planning(planning, **common)
+        layers["planning"] = read_planning(planning, layer=planning_layer, **common)
     if admin is not None:
-        layers["admin"] = read_admin(admin, **common)
+        layers["admin"] = read_admin(admin, layer=admin_layer, **common)
     reprojected = {}
     for name, frame in layers.items():
         if frame.crs is None:  # pragma: no cover - readers refuse this
@@ -389,7 +377,6 @@ def audit(
         idle_ratio=campaign.idle_ratio,
         grid_size=campaign.grid_size,
         planning_share=campaign.planning_share,
-        min_area=campaign.min_area,
         mismatch_relative=campaign.mismatch_relative,
         mismatch_mu=campaign.mismatch_mu,
         threads=threads,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -47,14 +48,14 @@ _audit_options = [
     ),
     click.option(
         "--planning",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        type=click.Path(path_type=str),
         help="Planning zones (column zone/规划分区). Leased-in land inside one is "
         "'idle' (租而未用) rather than 'unused'; the agricultural park zone routes "
         "its findings to 现代农业园农业农村组.",
     ),
     click.option(
         "--admin",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        type=click.Path(path_type=str),
         help="Street/village areas (columns street/街道, village/村社区) that give "
         "every finding its street and village; otherwise the parcel's are used.",
     ),
@@ -62,9 +63,24 @@ _audit_options = [
         "--crs",
         metavar="EPSG",
         help="Analysis CRS, e.g. 4528 (CGCS2000 3° GK zone 40). Default: the "
-        "parcels' CRS when projected in metres, else the GK zone of the data. "
-        "Layers without a CRS are taken to be in it.",
+        "parcels' CRS when it is a metric projection that keeps areas, else the GK zone "
+        "of the data. Layers without a CRS are taken to be in it.",
     ),
+    click.option(
+        "--source-crs",
+        metavar="EPSG",
+        help="The CRS the input coordinates are really in, for files with none (no .prj) "
+        "or a wrong one (a GeoJSON without crs member is read as degrees), e.g. 4490.",
+    ),
+    *[
+        click.option(
+            f"--{name}-layer",
+            f"{name}_layer",
+            metavar="NAME",
+            help=f"Layer of the {name} in a multi-layer file (GeoPackage, .gdb).",
+        )
+        for name in ("parcels", "footprints", "planning", "admin")
+    ],
     click.option(
         "--min-area",
         type=click.FloatRange(min=0),
@@ -152,8 +168,8 @@ def audit_options(func):
 
 
 @main.command()
-@click.argument("parcels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("footprints", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("parcels", type=click.Path(path_type=str))
+@click.argument("footprints", type=click.Path(path_type=str))
 @audit_options
 def audit(parcels: Path, footprints: Path, **options) -> None:
     """Audit PARCELS (red lines, 红线) against FOOTPRINTS (actual use, 实际使用).
@@ -295,11 +311,11 @@ def _progress(quiet: bool, stages: int = _STAGES):
 
 @contextmanager
 def _handled():
-    """Turn landgis' own errors into a message and exit code 2."""
+    """Turn landgis' own errors, and files that cannot be written, into exit code 2."""
     try:
         yield
-    except LandgisError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    except (LandgisError, OSError) as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 
@@ -327,11 +343,11 @@ def _print_summary(result: landgis.Audit, written: dict[str, Path]) -> None:
         )
     out.print(table)
     for message in result.report.get("warnings", []):
-        out.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False)
+        out.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     for key, value in result.report.get("repairs", {}).items():
-        out.print(f"repaired: {key} = {value}", highlight=False)
+        out.print(f"repaired: {escape(key)} = {value}", highlight=False, markup=False)
     for path in written.values():
-        out.print(f"wrote {path}", highlight=False)
+        out.print(f"wrote {path}", highlight=False, markup=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

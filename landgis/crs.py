@@ -62,11 +62,18 @@ def parse_crs(value, *, what: str = "crs") -> CRS:
 
 
 def is_metric_projected(crs: CRS) -> bool:
-    """True when ``crs`` is projected with metre axes (areas in m² are valid)."""
+    """True when ``crs`` is projected in metres and keeps areas near true.
+
+    (Web) Mercator is metric but enlarges areas by sec²(latitude) — 38 % at
+    32°N — so it does not count; Transverse Mercator (Gauss-Krüger, UTM) does.
+    """
     if not crs.is_projected:
         return False
     units = {ax.unit_name.lower() for ax in crs.axis_info}
-    return units <= {"metre", "meter", "m"}
+    if not units <= {"metre", "meter", "m"}:
+        return False
+    method = (crs.coordinate_operation.method_name if crs.coordinate_operation else "").lower()
+    return "mercator" not in method or "transverse" in method
 
 
 def gauss_kruger_crs(lon: float, *, zone_prefix: bool = True) -> CRS:
@@ -126,8 +133,9 @@ def analysis_crs(gdf_crs: CRS | None, bounds, *, crs=None) -> CRS:
         chosen = parse_crs(crs)
         if not is_metric_projected(chosen):
             raise CRSError(
-                f"crs={chosen.to_string()} is not a projected CRS in metres; areas "
-                "cannot be measured in it. Give a Gauss-Krüger zone such as EPSG:4528."
+                f"crs={chosen.to_string()} is not a projected CRS in metres that keeps areas "
+                "(Web Mercator enlarges them by 38 % at 32°N). Give a Gauss-Krüger zone "
+                "such as EPSG:4528."
             )
         return chosen
     if gdf_crs is None:

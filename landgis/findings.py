@@ -155,44 +155,60 @@ def _in_zones(points: np.ndarray, planning: gpd.GeoDataFrame, names) -> np.ndarr
 def _locate(
     df: pd.DataFrame, points: np.ndarray, parcels: gpd.GeoDataFrame, admin: gpd.GeoDataFrame | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Street and village: the admin area at the finding, else its parcels', else the nearest."""
+    """Street and village where the finding lies.
+
+    From the admin area holding its point when that layer is given; else from
+    the red line holding its point (the finding's own parcel first, where red
+    lines overlap); else, outside every red line, from the nearest red line.
+    """
     n = len(df)
     street = np.full(n, "", dtype=object)
     village = np.full(n, "", dtype=object)
     if n == 0:
         return street, village
+    todo = np.ones(n, dtype=bool)
     if admin is not None and len(admin):
-        ageoms = np.asarray(admin.geometry.values, dtype=object)
-        pt, ai = shapely.STRtree(ageoms).query(points, predicate="intersects")
-        # Nested areas: the smallest one that holds the point.
-        order = np.lexsort((shapely.area(ageoms[ai]), pt))
-        pt, ai = pt[order], ai[order]
-        first = np.r_[True, np.diff(pt) != 0] if len(pt) else np.zeros(0, dtype=bool)
-        pt, ai = pt[first], ai[first]
-        street[pt] = admin["street"].to_numpy(dtype=object)[ai]
+        found, ai = _smallest_holding(points, np.asarray(admin.geometry.values, dtype=object))
+        street[found] = admin["street"].to_numpy(dtype=object)[ai]
         if "village" in admin:
-            village[pt] = admin["village"].to_numpy(dtype=object)[ai]
-    if "street" not in parcels and "village" not in parcels:
+            village[found] = admin["village"].to_numpy(dtype=object)[ai]
+        todo[found] = False
+    if not todo.any() or ("street" not in parcels and "village" not in parcels):
         return street, village
-    p_street = parcels["street"] if "street" in parcels else pd.Series("", index=parcels.index)
-    p_village = parcels["village"] if "village" in parcels else pd.Series("", index=parcels.index)
-    by_id = pd.DataFrame(
-        {"street": p_street.to_numpy(), "village": p_village.to_numpy()},
-        index=parcels["parcel_id"].to_numpy(),
+    p_street = _column(parcels, "street")
+    p_village = _column(parcels, "village")
+    pgeoms = np.asarray(parcels.geometry.values, dtype=object)
+    rows = np.flatnonzero(todo)
+    own = pd.Index(parcels["parcel_id"]).get_indexer(
+        [str(v).split(";")[0].strip() for v in df["parcel_id"].to_numpy()[rows]]
     )
-    todo = street == ""
-    for col in ("parcel_id", "other_parcel_id"):
-        rows = np.flatnonzero(todo)
-        first_id = pd.Index([str(v).split(";")[0].strip() for v in df[col].to_numpy()[rows]])
-        known = first_id.isin(by_id.index)
-        rows, first_id = rows[known], first_id[known]
-        street[rows] = by_id["street"].reindex(first_id).to_numpy()
-        village[rows] = by_id["village"].reindex(first_id).to_numpy()
-        todo = street == ""
-    if todo.any():
-        pgeoms = np.asarray(parcels.geometry.values, dtype=object)
-        pt, pj = shapely.STRtree(pgeoms).query_nearest(points[todo], all_matches=False)
-        idx = np.flatnonzero(todo)[pt]
-        street[idx] = p_street.to_numpy(dtype=object)[pj]
-        village[idx] = p_village.to_numpy(dtype=object)[pj]
+    found, pj = _smallest_holding(points[rows], pgeoms, prefer=own)
+    street[rows[found]] = p_street[pj]
+    village[rows[found]] = p_village[pj]
+    rest = rows[np.setdiff1d(np.arange(len(rows)), found)]
+    if len(rest):
+        pt, pj = shapely.STRtree(pgeoms).query_nearest(points[rest], all_matches=False)
+        street[rest[pt]] = p_street[pj]
+        village[rest[pt]] = p_village[pj]
     return street, village
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame:
+        return np.full(len(frame), "", dtype=object)
+    return frame[name].fillna("").to_numpy(dtype=object)
+
+
+def _smallest_holding(points: np.ndarray, areas: np.ndarray, prefer: np.ndarray | None = None):
+    """For each point inside some area: (point index, area index), the preferred
+    area (``prefer[point]``) when it holds the point, else the smallest."""
+    pt, ai = shapely.STRtree(areas).query(points, predicate="intersects")
+    if not len(pt):
+        return pt, ai
+    rank = shapely.area(areas[ai])
+    if prefer is not None:
+        rank = np.where(prefer[pt] == ai, -1.0, rank)
+    order = np.lexsort((rank, pt))
+    pt, ai = pt[order], ai[order]
+    first = np.r_[True, pt[1:] != pt[:-1]]
+    return pt[first], ai[first]

@@ -71,6 +71,8 @@ class LayerSpec:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: A survey may find no use at all; a register without red lines is an error.
+    may_be_empty: bool = False
 
 
 _STREET = ("街道", "街道办", "乡镇街道", "乡镇", "镇街", "所属街道", "JD", "XZJD")
@@ -162,6 +164,7 @@ LAYERS: dict[str, LayerSpec] = {
             "street": _STREET,
             "village": _VILLAGE,
         },
+        may_be_empty=True,
     ),
     "planning": LayerSpec(
         name="planning",

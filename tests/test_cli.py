@@ -94,7 +94,7 @@ def test_bad_input_exits_2_with_message_and_no_traceback(runner, tmp_path):
 def test_missing_file_is_a_usage_error(runner, tmp_path):
     result = runner.invoke(main, ["audit", str(tmp_path / "nope.gpkg"), "x", "-o", "o"])
     assert result.exit_code == 2
-    assert "does not exist" in result.output
+    assert "nope.gpkg: file not found" in result.output
 
 
 def test_bad_config_exits_2(runner, tmp_path):

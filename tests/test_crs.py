@@ -77,3 +77,14 @@ def test_footprints_in_another_crs_are_reprojected_and_reported():
     assert a.footprints.crs.to_epsg() == 4528
     direct = landgis.audit(landgis.get_path("parcels"), landgis.get_path("footprints"))
     assert sorted(a.findings["finding_id"]) == sorted(direct.findings["finding_id"])
+
+
+def test_web_mercator_is_not_used_for_areas():
+    p = landgis.read_parcels(landgis.get_path("parcels")).to_crs(3857)
+    f = landgis.read_footprints(landgis.get_path("footprints")).to_crs(3857)
+    a = landgis.audit(p, f)
+    assert a.crs.to_epsg() == 4528  # not 3857, whose areas are 38 % too large here
+    enc = a.findings.set_index("category").loc["encroachment", "area_m2"]
+    assert enc == pytest.approx(2000, abs=0.01)
+    with pytest.raises(CRSError, match="keeps areas"):
+        landgis.audit(p, f, crs=3857)

@@ -325,3 +325,90 @@ def test_threads_do_not_change_results():
         np.asarray(two.raw.geometry.values, dtype=object),
         0,
     ).all()
+
+
+def _rotated(angle: float, dx: float, dy: float):
+    """A transform that turns and moves local rectangles: edges no longer axis-parallel."""
+
+    def move(geom):
+        turned = shapely.affinity.rotate(geom, angle, origin=(X0, Y0))
+        return shapely.affinity.translate(turned, dx, dy)
+
+    return move
+
+
+def _turns(n: int, seed: int) -> list[tuple[float, float, float]]:
+    rng = np.random.default_rng(seed)
+    return [(rng.uniform(0, 90), *rng.uniform(0, 1000, 2)) for _ in range(n)]
+
+
+# Case 93 of this sequence once measured a truly shared 80 m edge as 0 m.
+@pytest.mark.parametrize("turn", _turns(100, seed=7))
+def test_tie_goes_to_the_longer_shared_boundary_at_any_angle(turn):
+    move = _rotated(*turn)
+    parcels = parcels_frame(
+        [
+            ("Z-long", "requisitioned", "a", move(rect(0, 0, 100, 100))),
+            ("A-short", "leased_out", "a", move(rect(100, 100, 110, 200))),
+            ("L", "leased_in", "村", move(rect(100, 0, 200, 100))),
+        ]
+    )
+    # On L the piece touches Z-long along 80 m and A-short along 10 m: both at distance 0.
+    footprints = footprints_frame([("F", "a", move(rect(50, 20, 150, 100)))])
+    f = landgis.audit(parcels, footprints).findings
+    over = f[f["category"].str.startswith("overuse")].iloc[0]
+    assert (over["category"], over["parcel_id"]) == ("overuse_requisitioned", "Z-long")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_neighbour_only_touched_is_not_named(seed):
+    rng = np.random.default_rng(seed)
+    move = _rotated(rng.uniform(0, 90), *rng.uniform(0, 1000, 2))
+    parcels = parcels_frame(
+        [
+            ("A", "requisitioned", "a", move(rect(0, 0, 100, 100))),
+            ("B", "requisitioned", "b", move(rect(100, 0, 200, 50))),
+            ("C", "requisitioned", "c", move(rect(100, 50, 200, 100))),
+        ]
+    )
+    # a's building reaches into B up to the B/C line; it never enters C.
+    footprints = footprints_frame([("F", "a", move(rect(50, 10, 150, 50)))])
+    f = landgis.audit(parcels, footprints).findings
+    enc = f[f["category"] == "encroachment"].iloc[0]
+    assert (enc["other_holder"], enc["other_parcel_id"]) == ("b", "B")
+    assert enc["area_m2"] == pytest.approx(2000, abs=1e-3)
+
+
+def test_one_party_spelled_two_ways_is_one_holder():
+    parcels = parcels_frame(
+        [("P", "requisitioned", "华达机械（泰州）有限公司", rect(0, 0, 100, 100))]
+    )
+    footprints = footprints_frame([("F", "华达机械(泰州) 有限公司", rect(0, 0, 100, 100))])
+    f = landgis.audit(parcels, footprints).findings
+    assert f.empty  # not an encroachment on its own parcel, not an idle parcel
+
+
+def test_numeric_holder_codes_read_as_floats_match_the_users():
+    parcels = parcels_frame(
+        [
+            ("1", "requisitioned", 101.0, rect(0, 0, 100, 100)),
+            ("2", "leased_in", None, rect(100, 0, 200, 100)),
+        ]
+    )
+    footprints = footprints_frame([("F", "101", rect(0, 0, 100, 100))])
+    f = landgis.audit(parcels, footprints).findings
+    assert f["category"].tolist() == ["leased_in_unused"]
+
+
+def test_a_survey_without_any_use():
+    parcels = parcels_frame(
+        [
+            ("A", "requisitioned", "a", rect(0, 0, 100, 100)),
+            ("L", "leased_in", "村", rect(100, 0, 200, 100)),
+        ]
+    )
+    footprints = footprints_frame([("F", "a", rect(0, 0, 1, 1))]).iloc[:0]
+    f = landgis.audit(parcels, footprints).findings.set_index("parcel_id")
+    assert f.loc["A", "category"] == "idle_requisitioned"
+    assert f.loc["A", "area_m2"] == pytest.approx(10000)
+    assert f.loc["L", "category"] == "leased_in_unused"

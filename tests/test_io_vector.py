@@ -48,8 +48,8 @@ def test_latin_aliases_are_case_insensitive():
         {"zddm": ["1"], "QLR": ["甲"], "qdfs": ["代征"], "geometry": [rect(0, 0, 1, 1)]}, crs=CRS
     )
     parcels = landgis.read_parcels(frame)
-    assert parcels.loc[0, "tenure"] == "proxy_requisitioned"
-    assert parcels.loc[0, "holder"] == "甲"
+    assert parcels.loc[1, "tenure"] == "proxy_requisitioned"
+    assert parcels.loc[1, "holder"] == "甲"
 
 
 def test_user_aliases_from_dict_toml_and_yaml(tmp_path):
@@ -75,7 +75,7 @@ def test_user_aliases_from_dict_toml_and_yaml(tmp_path):
         landgis.read_parcels(frame, aliases=toml),
         landgis.read_parcels(frame, aliases=yaml),
     ):
-        assert parcels.loc[0, ["parcel_id", "holder", "tenure"]].tolist() == [
+        assert parcels.loc[1, ["parcel_id", "holder", "tenure"]].tolist() == [
             "7",
             "甲",
             "requisitioned",
@@ -95,7 +95,7 @@ def test_user_alias_wins_over_default():
         crs=CRS,
     )
     parcels = landgis.read_parcels(frame, columns={"使用单位": "holder"})
-    assert parcels.loc[0, "holder"] == "甲"
+    assert parcels.loc[1, "holder"] == "甲"
 
 
 def test_missing_column_names_file_column_and_existing_columns(tmp_path):
@@ -153,7 +153,7 @@ def test_duplicate_parcel_id():
 
 def test_integer_ids_from_a_dbf_are_not_floats():
     frame = parcels_frame([(12.0, "征用", "甲", rect(0, 0, 1, 1))])
-    assert landgis.read_parcels(frame).loc[0, "parcel_id"] == "12"
+    assert landgis.read_parcels(frame).loc[1, "parcel_id"] == "12"
 
 
 def test_authorized_parcel_without_holder():
@@ -258,8 +258,8 @@ def test_planning_and_admin_readers():
     admin = gpd.GeoDataFrame(
         {"街道": ["城东街道"], "村社区": ["朱庄村"], "geometry": [rect(0, 0, 5, 5)]}, crs=CRS
     )
-    assert landgis.read_planning(zones).loc[0, "zone"] == "现代农业园"
-    assert landgis.read_admin(admin).loc[0, ["street", "village"]].tolist() == [
+    assert landgis.read_planning(zones).loc[1, "zone"] == "现代农业园"
+    assert landgis.read_admin(admin).loc[1, ["street", "village"]].tolist() == [
         "城东街道",
         "朱庄村",
     ]
@@ -279,3 +279,106 @@ def test_no_warnings_on_clean_input(two_parcels):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         landgis.read_parcels(two_parcels)
+
+
+def _gbk_shapefile(folder, *, cpg: bool):
+    """A Shapefile whose DBF holds GBK text, as old Chinese registers do."""
+    frame = gpd.GeoDataFrame(
+        {
+            "ZDDM": ["1", "2"],
+            "QLR": ["华达机械", "朱庄村"],
+            "QDFS": ["征用", "租入"],
+            "geometry": [rect(0, 0, 10, 10), rect(10, 0, 20, 10)],
+        },
+        crs=CRS,
+    )
+    path = folder / "红线.shp"
+    frame.to_file(path, engine="pyogrio", encoding="gbk")
+    if not cpg:
+        path.with_suffix(".cpg").unlink(missing_ok=True)
+    return path
+
+
+@pytest.mark.parametrize("cpg", [True, False])
+def test_gbk_shapefile_reads_with_correct_names(tmp_path, cpg):
+    path = _gbk_shapefile(tmp_path, cpg=cpg)
+    assert not path.with_suffix(".cpg").exists() or cpg
+    parcels = landgis.read_parcels(path)
+    assert parcels["holder"].tolist() == ["华达机械", "朱庄村"]
+    assert parcels["tenure"].tolist() == ["requisitioned", "leased_in"]
+    # An explicit encoding is honoured (and ignored for formats that are UTF-8 anyway).
+    assert landgis.read_parcels(path, encoding="gbk")["holder"].tolist() == ["华达机械", "朱庄村"]
+    gpkg = tmp_path / "p.gpkg"
+    parcels.to_file(gpkg)
+    assert landgis.read_parcels(gpkg, encoding="gbk")["holder"].tolist() == ["华达机械", "朱庄村"]
+
+
+def test_multi_layer_file_needs_a_layer_name(tmp_path):
+    path = tmp_path / "park.gpkg"
+    old = parcels_frame([("OLD", "征用", "甲", rect(0, 0, 1, 1))])
+    new = parcels_frame([("NEW", "征用", "甲", rect(0, 0, 1, 1))])
+    old.to_file(path, layer="parcels_2019")
+    new.to_file(path, layer="parcels_2024")
+    with pytest.raises(InputFileError, match=r"holds 2 layers \(parcels_2019, parcels_2024\)"):
+        landgis.read_parcels(path)
+    assert landgis.read_parcels(path, layer="parcels_2024")["parcel_id"].tolist() == ["NEW"]
+    footprints_frame([("F", "甲", rect(0, 0, 1, 1))]).to_file(path, layer="footprints")
+    new.to_file(path, layer="parcels")  # a layer named like the kind is picked
+    assert landgis.read_parcels(path)["parcel_id"].tolist() == ["NEW"]
+    assert landgis.read_footprints(path)["footprint_id"].tolist() == ["F"]
+
+
+def test_zipped_shapefile_through_gdal_path(tmp_path):
+    import zipfile
+
+    path = _gbk_shapefile(tmp_path, cpg=True)
+    archive = tmp_path / "delivery.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in tmp_path.glob("红线.*"):
+            zf.write(part, part.name)
+    parcels = landgis.read_parcels(f"zip://{archive}!红线.shp")
+    assert parcels["holder"].tolist() == ["华达机械", "朱庄村"]
+
+
+def test_a_table_is_not_a_layer(tmp_path):
+    table = tmp_path / "register.csv"
+    table.write_text("宗地代码,权利人,取得方式\n1,甲,征用\n", encoding="utf-8")
+    with pytest.raises(GeometryError, match=r"register.csv: has no geometry column"):
+        landgis.read_parcels(table)
+
+
+def test_rows_named_as_in_the_file_after_empty_rows(tmp_path):
+    frame = parcels_frame(
+        [
+            ("1", "征用", "甲", None),
+            ("2", "征用", "甲", rect(0, 0, 1, 1)),
+            ("3", "征用", "甲", rect(1, 0, 2, 1)),
+            ("4", "划拨", "乙", rect(2, 0, 3, 1)),
+        ]
+    )
+    with pytest.warns(landgis.LandgisWarning), pytest.raises(SchemaError) as exc:
+        landgis.read_parcels(frame)
+    assert "rows 4)" in str(exc.value) and "'requisitioned'} or" in str(exc.value)
+
+
+def test_metres_labelled_as_degrees_are_caught():
+    # A GeoJSON without "crs" member is read as WGS84 even when it holds GK metres.
+    frame = parcels_frame([("1", "征用", "甲", rect(0, 0, 10, 10))], crs=4326)
+    with pytest.raises(CRSError, match=r"are not degrees.*source_crs=4528"):
+        landgis.read_parcels(frame)
+    fixed = landgis.read_parcels(frame, source_crs=4528)
+    assert fixed.crs.to_epsg() == 4528 and fixed.geometry.area.iloc[0] == pytest.approx(100)
+
+
+def test_degrees_without_prj_get_through_with_source_crs():
+    frame = parcels_frame(
+        [("1", "征用", "甲", shapely.box(119.9, 32.4, 119.901, 32.401))], crs=None
+    )
+    parcels = landgis.read_parcels(frame, source_crs=4490)
+    assert parcels.crs.to_epsg() == 4490
+    audit = landgis.audit(
+        frame,
+        footprints_frame([("F", "甲", shapely.box(119.9, 32.4, 119.9005, 32.4005))], crs=None),
+        source_crs=4490,
+    )
+    assert audit.crs.to_epsg() == 4528

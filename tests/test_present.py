@@ -124,15 +124,40 @@ def test_summary_tables(hostile_audit):
 def test_xlsx_keeps_ids_as_text_and_runs_no_formula(hostile_audit, tmp_path):
     from openpyxl import load_workbook
 
-    parcels = parcels_frame([("321202001004", "requisitioned", "=1+1", rect(0, 0, 100, 100))])
-    footprints = footprints_frame([("F", "=1+1", rect(0, 0, 150, 100))])
+    parcels = parcels_frame([("321202001004", "requisitioned", "=1+1\x1a", rect(0, 0, 100, 100))])
+    footprints = footprints_frame([("F", "=1+1\x1a", rect(0, 0, 150, 100))])
     path = landgis.audit(parcels, footprints).to_xlsx(tmp_path / "f.xlsx")
     ws = load_workbook(path).active
     header = [c.value for c in ws[1]]
     row = {h: c for h, c in zip(header, ws[2], strict=True)}
     assert row["宗地代码"].value == "321202001004" and row["宗地代码"].data_type == "s"
-    assert row["权利人/使用人"].value == "'=1+1" and row["权利人/使用人"].data_type == "s"
+    # Typed as text, so shown as written: no formula, no apostrophe, no control character.
+    assert row["权利人/使用人"].value == "=1+1" and row["权利人/使用人"].data_type == "s"
     assert row["面积（平方米）"].value == pytest.approx(5000.0)
     formulas = [c for r in ws.iter_rows() for c in r if c.data_type == "f"]
     assert not formulas
     assert not list(tmp_path.glob(".*"))
+
+
+def test_every_csv_is_safe_and_speaks_the_chosen_language(hostile_audit, tmp_path):
+    hostile_audit.write(tmp_path / "zh")
+    hostile_audit.write(tmp_path / "en", lang="en")
+    for name in ("findings.csv", "summary.csv", "holders.csv"):
+        for lang in ("zh", "en"):
+            with (tmp_path / lang / name).open(encoding="utf-8-sig", newline="") as fh:
+                cells = [c for row in csv.reader(fh) for c in row]
+            assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], (lang, name)
+    with (tmp_path / "en" / "summary.csv").open(encoding="utf-8-sig") as fh:
+        text = fh.read()
+    assert "Use outside every red line" in text and "Enterprise group" in text
+    assert "红线外" not in text
+
+
+def test_an_input_column_named_fid_does_not_break_the_geopackage(tmp_path):
+    parcels = parcels_frame([("P", "requisitioned", "a", rect(0, 0, 100, 100))])
+    parcels["fid"] = ["x"]
+    footprints = footprints_frame([("F", "a", rect(0, 0, 150, 100))])
+    footprints["FID"] = [1]
+    path = landgis.audit(parcels, footprints).to_gpkg(tmp_path / "f.gpkg")
+    back = gpd.read_file(path, layer="parcels")
+    assert back["fid_original"].tolist() == ["x"]

@@ -22,6 +22,7 @@ How the rules are computed, and why it is exact and fast:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,6 +50,9 @@ from landgis.schema import AUTHORIZED_TENURES
 __all__ = ["EngineResult", "run"]
 
 Progress = Callable[[str], None]
+
+#: A leased-in parcel is *allocated* when authorized parcels cover this share of it.
+ALLOCATED_SHARE = 0.01
 
 #: Red lines that overlap by less than this many grid cells in depth
 #: (0.1 mm at the default grid) only meet: that is digitizing noise.
@@ -107,9 +111,10 @@ class _Layers:
 
     @classmethod
     def from_frames(cls, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame) -> _Layers:
-        codes, names = pd.factorize(
-            pd.concat([parcels["holder"], footprints["user"]], ignore_index=True), sort=True
-        )
+        spelled = pd.concat([parcels["holder"], footprints["user"]], ignore_index=True)
+        codes, _ = pd.factorize(spelled.map(match_key), sort=True)
+        # Each party is shown as first spelled, the register (parcels) before the survey.
+        first = pd.Series(np.arange(len(spelled))).groupby(codes).min().to_numpy()
         n_p = len(parcels)
         tenure = parcels["tenure"].to_numpy(dtype=object)
         return cls(
@@ -120,8 +125,23 @@ class _Layers:
             pauth=np.isin(tenure, AUTHORIZED_TENURES),
             fgeom=np.asarray(footprints.geometry.values, dtype=object),
             fuser=codes[n_p:],
-            names=np.asarray(names, dtype=object),
+            names=spelled.to_numpy(dtype=object)[first],
         )
+
+
+def match_key(name: str) -> str:
+    """The key that decides whether a holder and a user are the same party.
+
+    Registers and surveys spell one enterprise with full- or half-width
+    brackets, digits and letters, and stray blanks (``华达（泰州）`` vs
+    ``华达(泰州)``): Unicode NFKC folding and dropping whitespace makes them one.
+
+    Examples
+    --------
+    >>> match_key("华达机械（泰州） 有限公司") == match_key("华达机械(泰州)有限公司")
+    True
+    """
+    return "".join(unicodedata.normalize("NFKC", str(name)).split())
 
 
 def run(
@@ -132,7 +152,6 @@ def run(
     idle_ratio: float = 0.1,
     grid_size: float = 1e-6,
     planning_share: float = 0.5,
-    min_area: float = 0.0,
     mismatch_relative: float = 0.01,
     mismatch_mu: float = 0.1,
     threads: int | None = None,
@@ -152,10 +171,6 @@ def run(
     planning_share
         Share of a leased-in parcel that must lie in planning zones for it to
         count as planned.
-    min_area
-        Only used to ignore slivers when deciding whether a leased-in parcel
-        is *allocated* (overlapped by an authorized parcel); the findings are
-        filtered later.
     mismatch_relative, mismatch_mu
         Tolerances of ``area_mismatch``.
     threads
@@ -214,7 +229,6 @@ def run(
             planning,
             idle_ratio=idle_ratio,
             planning_share=planning_share,
-            min_area=min_area,
             grid_size=grid_size,
         )
         raw_conflicts = _overlap_findings(lay, overlaps)
@@ -362,7 +376,9 @@ def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float
     frames = []
     enc_parts, enc_src = explode(encroached)
     if len(enc_parts):
-        frames.append(_on_parcels("encroachment", enc_parts, enc_src, k, p, use.other_pair, lay))
+        frames.append(
+            _on_parcels("encroachment", enc_parts, enc_src, k, p, use.other_pair, lay, grid_size)
+        )
     out_parts, out_src = explode(use.outside)
     if len(out_parts):
         frames.append(
@@ -378,7 +394,9 @@ def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float
         )
     park_parts, park_src = explode(park)
     if len(park_parts):
-        frames.append(_on_parcels("park", park_parts, park_src, k, p, use.park_pair, lay))
+        frames.append(
+            _on_parcels("park", park_parts, park_src, k, p, use.park_pair, lay, grid_size)
+        )
     raw = (
         pd.concat(frames, ignore_index=True)
         if frames
@@ -409,7 +427,7 @@ def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float
     return raw, holders
 
 
-def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers):
+def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers, grid_size):
     """Parts of one category, naming the parcels (and holders) each lies on.
 
     Only the piece's own candidate parcels of this class are looked at; a part
@@ -436,7 +454,10 @@ def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers):
             "overlap": overlap,
         }
     )
-    df = df[df["overlap"] > 0].sort_values(
+    # A part that only meets a parcel along its edge overlaps it by rounding
+    # noise (~1e-7 m²): not land on that parcel.
+    noise = grid_size * shapely.length(parts)[df["part"].to_numpy()]
+    df = df[df["overlap"].to_numpy() > noise].sort_values(
         ["part", "overlap", "parcel"], ascending=[True, False, True]
     )
     parcel_ids = np.full(len(parts), "", dtype=object)
@@ -481,8 +502,11 @@ def _nearest_own_parcel(parts, part_user, lay: _Layers, grid_size: float) -> np.
     touching = dist <= grid_size
     touching &= np.bincount(part_idx[touching], minlength=len(parts))[part_idx] > 1
     shared = np.zeros(len(cand))
+    # The part was snap-rounded, the parcel not: measure the part's boundary
+    # within a hair of the parcel, or a truly shared edge measures nothing.
+    near = shapely.buffer(lay.pgeom[cand[touching]], 10 * grid_size)
     shared[touching] = shapely.length(
-        shapely.intersection(shapely.boundary(parts[part_idx[touching]]), lay.pgeom[cand[touching]])
+        shapely.intersection(shapely.boundary(parts[part_idx[touching]]), near)
     )
     dist = np.where(dist <= grid_size, 0.0, dist)
     order = np.lexsort((lay.pid[cand].astype(str), -shared, dist, part_idx))
@@ -580,7 +604,6 @@ def _leased_in_findings(
     *,
     idle_ratio,
     planning_share,
-    min_area,
     grid_size,
 ):
     leased = np.flatnonzero(~lay.pauth)
@@ -593,7 +616,7 @@ def _leased_in_findings(
     overlap = np.bincount(
         position[overlaps.j[onto]], weights=overlaps.area[onto], minlength=len(leased)
     )
-    allocated = overlap > min_area
+    allocated = overlap >= ALLOCATED_SHARE * parea[leased]
     planned = np.zeros(len(leased), dtype=bool)
     if planning is not None and len(planning):
         zones = shapely.union_all(

@@ -35,6 +35,7 @@ def read_parcels(
     *,
     layer: str | int | None = None,
     crs: Any = None,
+    source_crs: Any = None,
     aliases: Aliases | Mapping[str, Any] | str | Path | None = None,
     columns: Mapping[str, str] | None = None,
     tenure_values: Mapping[str, str] | None = None,
@@ -48,10 +49,14 @@ def read_parcels(
         Path of a GeoPackage, Shapefile, GeoJSON (anything GDAL reads) or a
         GeoDataFrame.
     layer
-        Layer name or index in a multi-layer file.
+        Layer name or index in a multi-layer file.  Without it, a file with
+        several layers must have exactly one named like ``parcels`` (宗地, 红线 …).
     crs
-        The CRS to work in.  A layer without a CRS is taken to be in it; a
-        layer in another CRS is reprojected to it.
+        The CRS to work in: the layer is reprojected to it.  A layer without a
+        CRS (and no ``source_crs``) is taken to be in it.
+    source_crs
+        The CRS the coordinates are really in, for a file that has none or a
+        wrong one (a GeoJSON without ``crs`` member is read as WGS84 degrees).
     aliases
         Extra column and tenure aliases: a dict ``{"columns": {…}, "tenure":
         {…}}`` or a TOML/YAML file with those tables (see
@@ -63,8 +68,9 @@ def read_parcels(
         Shorthand for ``aliases={"tenure": tenure_values}``, e.g.
         ``{"划拨": "requisitioned"}``.
     encoding
-        Text encoding of the file's attributes (e.g. ``"gbk"`` for an old
-        Shapefile without ``.cpg``).
+        Text encoding of a Shapefile's attributes (e.g. ``"gbk"``).  Without it,
+        a DBF with no ``.cpg`` is read as UTF-8 when it is valid UTF-8 and as
+        GB18030 (GBK) otherwise; other formats are UTF-8 by definition.
 
     Returns
     -------
@@ -92,7 +98,13 @@ def read_parcels(
     """
     user = _user_aliases(aliases, columns, tenure_values)
     gdf, origin = read_layer(
-        LAYERS["parcels"], source, layer=layer, crs=crs, aliases=user, encoding=encoding
+        LAYERS["parcels"],
+        source,
+        layer=layer,
+        crs=crs,
+        source_crs=source_crs,
+        aliases=user,
+        encoding=encoding,
     )
     gdf["parcel_id"] = _ids(gdf, "parcel_id", origin)
     _check_unique(gdf, "parcel_id", origin)
@@ -119,6 +131,7 @@ def read_footprints(
     *,
     layer: str | int | None = None,
     crs: Any = None,
+    source_crs: Any = None,
     aliases: Aliases | Mapping[str, Any] | str | Path | None = None,
     columns: Mapping[str, str] | None = None,
     encoding: str | None = None,
@@ -144,7 +157,13 @@ def read_footprints(
     """
     user = _user_aliases(aliases, columns, None)
     gdf, origin = read_layer(
-        LAYERS["footprints"], source, layer=layer, crs=crs, aliases=user, encoding=encoding
+        LAYERS["footprints"],
+        source,
+        layer=layer,
+        crs=crs,
+        source_crs=source_crs,
+        aliases=user,
+        encoding=encoding,
     )
     if "footprint_id" in gdf:
         gdf["footprint_id"] = _ids(gdf, "footprint_id", origin)
@@ -162,7 +181,7 @@ def read_footprints(
     empty = gdf["user"] == ""
     if empty.any():
         raise SchemaError(
-            f"{origin}: column 'user' is empty in rows {_list(_rownums(empty))}; "
+            f"{origin}: column 'user' is empty in rows {_list(_rownums(gdf, empty))}; "
             "fill in the occupant (使用人) of every footprint, or remove those rows."
         )
     for name in ("use", "street", "village"):
@@ -172,24 +191,50 @@ def read_footprints(
 
 
 def read_planning(
-    source: Source, *, layer=None, crs=None, aliases=None, columns=None, encoding=None
+    source: Source,
+    *,
+    layer=None,
+    crs=None,
+    source_crs=None,
+    aliases=None,
+    columns=None,
+    encoding=None,
 ) -> gpd.GeoDataFrame:
     """Read planning zones (规划分区, column ``zone``); see :func:`read_parcels`."""
     user = _user_aliases(aliases, columns, None)
     gdf, _ = read_layer(
-        LAYERS["planning"], source, layer=layer, crs=crs, aliases=user, encoding=encoding
+        LAYERS["planning"],
+        source,
+        layer=layer,
+        crs=crs,
+        source_crs=source_crs,
+        aliases=user,
+        encoding=encoding,
     )
     gdf["zone"] = _text(gdf["zone"])
     return gdf
 
 
 def read_admin(
-    source: Source, *, layer=None, crs=None, aliases=None, columns=None, encoding=None
+    source: Source,
+    *,
+    layer=None,
+    crs=None,
+    source_crs=None,
+    aliases=None,
+    columns=None,
+    encoding=None,
 ) -> gpd.GeoDataFrame:
     """Read admin areas (街道/村, columns ``street`` and ``village``); see :func:`read_parcels`."""
     user = _user_aliases(aliases, columns, None)
     gdf, _ = read_layer(
-        LAYERS["admin"], source, layer=layer, crs=crs, aliases=user, encoding=encoding
+        LAYERS["admin"],
+        source,
+        layer=layer,
+        crs=crs,
+        source_crs=source_crs,
+        aliases=user,
+        encoding=encoding,
     )
     for name in ("street", "village"):
         if name in gdf:
@@ -206,13 +251,16 @@ def read_layer(
     *,
     layer=None,
     crs=None,
+    source_crs=None,
     aliases: Aliases | None = None,
     encoding: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, str]:
     """Load one layer, map its columns and clean its geometries.
 
-    Returns the frame and the name of its origin (for messages).  The
-    per-layer readers add the checks of their own columns.
+    Returns the frame and the name of its origin (for messages).  The frame's
+    index is the 1-based row number in the source, so messages about later
+    checks still name the row a user sees.  The per-layer readers add the
+    checks of their own columns.
     """
     aliases = aliases or Aliases()
     if isinstance(source, gpd.GeoDataFrame):
@@ -221,54 +269,115 @@ def read_layer(
         gdf.attrs = {}
     elif isinstance(source, str | Path):
         origin = str(source)
-        gdf = _read_file(Path(source), layer=layer, encoding=encoding, what=spec.label)
+        gdf = _read_file(source, spec=spec, layer=layer, encoding=encoding)
     else:
         raise TypeError(
             f"{spec.name}: expected a file path or a GeoDataFrame, got {type(source).__name__}"
         )
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
+        raise GeometryError(
+            f"{origin}: has no geometry column; the {spec.name} must be a vector layer "
+            "(GeoPackage, Shapefile, GeoJSON …), not a table."
+        )
+    gdf.index = pd.RangeIndex(1, len(gdf) + 1)
     report: dict[str, Any] = {"source": origin, "rows_read": len(gdf)}
     gdf.attrs["landgis"] = report
-    if len(gdf) == 0:
+    if len(gdf) == 0 and not spec.may_be_empty:
         raise GeometryError(f"{origin}: the {spec.name} layer is empty (no features).")
 
     gdf = _rename_columns(gdf, spec, aliases, origin)
     report["columns"] = {c: c for c in gdf.columns if c in (*spec.required, *spec.optional)}
-    gdf = _set_crs(gdf, crs, origin)
-    gdf = _clean_geometries(gdf, origin, report)
+    gdf = _set_crs(gdf, crs=crs, source_crs=source_crs, origin=origin)
+    gdf = _clean_geometries(gdf, origin, report, allow_empty=spec.may_be_empty)
     gdf.attrs["landgis"] = report
     return gdf, origin
 
 
-def _read_file(path: Path, *, layer, encoding, what: str) -> gpd.GeoDataFrame:
-    if not path.exists() and not str(path).startswith(("zip://", "/vsi")):
-        raise InputFileError(f"{path}: file not found ({what}).")
+_SHAPEFILE_SUFFIXES = (".shp", ".dbf")
+
+
+def _read_file(source: str | Path, *, spec: LayerSpec, layer, encoding) -> gpd.GeoDataFrame:
+    import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
-    kwargs: dict[str, Any] = {"engine": "pyogrio"}
-    if layer is not None:
-        kwargs["layer"] = layer
-    if encoding is not None:
-        kwargs["encoding"] = encoding
-    if importlib.util.find_spec("pyarrow") is not None:
-        kwargs["use_arrow"] = True
+    text = str(source)
+    virtual = text.startswith(("zip://", "/vsi"))  # GDAL paths: keep them as written
+    path = text if virtual else Path(source)
+    if not virtual and not Path(path).exists():
+        raise InputFileError(f"{path}: file not found ({spec.label}).")
     try:
-        with warnings.catch_warnings():
-            # "more than one layer" — we tell the user ourselves below.
-            warnings.filterwarnings("ignore", message=".*has multiple layers.*")
-            warnings.filterwarnings("ignore", message=".*More than one layer.*")
-            return gpd.read_file(path, **kwargs)
+        if layer is None:
+            layer = _pick_layer(path, spec, pyogrio.list_layers(path))
+        kwargs: dict[str, Any] = {"engine": "pyogrio", "layer": layer}
+        is_shapefile = text.lower().endswith(_SHAPEFILE_SUFFIXES) or virtual
+        encoding = (encoding or _sniff_dbf_encoding(Path(path))) if is_shapefile else None
+        if encoding:
+            kwargs["encoding"] = encoding  # pyogrio's Arrow path reads UTF-8 only
+        elif importlib.util.find_spec("pyarrow") is not None:
+            kwargs["use_arrow"] = True
+        return gpd.read_file(path, **kwargs)
     except DataLayerError as exc:
         raise InputFileError(f"{path}: {exc}. Name an existing layer (layer=…).") from exc
     except DataSourceError as exc:
         raise InputFileError(
             f"{path}: GDAL cannot open it as a vector layer ({exc}). Use a GeoPackage, "
-            "Shapefile (with .shx and .dbf beside it) or GeoJSON."
+            "Shapefile (with .shx and .dbf beside it), GeoJSON or File Geodatabase."
         ) from exc
     except UnicodeDecodeError as exc:
         raise InputFileError(
             f"{path}: attribute text is not valid {exc.encoding}; pass encoding='gbk' "
-            "(or the file's real encoding), or fix the .cpg file."
+            "(CLI: --encoding gbk) or the file's real encoding, or fix its .cpg file."
         ) from exc
+
+
+_LAYER_NAMES = {
+    "parcels": ("parcels", "parcel", "宗地", "红线", "zd", "dk", "地块"),
+    "footprints": ("footprints", "footprint", "实际使用", "图斑", "使用", "tb"),
+    "planning": ("planning", "规划分区", "规划", "zones"),
+    "admin": ("admin", "行政区", "街道", "streets"),
+}
+
+
+def _pick_layer(path, spec: LayerSpec, layers) -> str | int:
+    """The only layer, or the one named like the layer kind; else say which exist."""
+    names = [str(n) for n in layers[:, 0]] if len(layers) else []
+    if len(names) <= 1:
+        return 0
+    wanted = _LAYER_NAMES.get(spec.name, (spec.name,))
+    matches = [n for n in names if n.casefold() in {w.casefold() for w in wanted}]
+    if len(matches) == 1:
+        return matches[0]
+    raise InputFileError(
+        f"{path}: holds {len(names)} layers ({', '.join(names[:10])}); say which one holds the "
+        f"{spec.name} with layer=… (CLI: --{spec.name}-layer NAME)."
+    )
+
+
+def _sniff_dbf_encoding(path: Path) -> str | None:
+    """The encoding of a Shapefile's DBF without ``.cpg``: UTF-8 or else GB18030.
+
+    GDAL decodes such a DBF as Latin-1, which turns Chinese names into mojibake;
+    Chinese land offices write GBK.  A ``.cpg`` beside the file is trusted.
+    """
+    if path.suffix.lower() not in _SHAPEFILE_SUFFIXES:
+        return None
+    dbf = path.with_suffix(".dbf")
+    if not dbf.is_file():
+        dbf = path.with_suffix(".DBF")
+    if (
+        not dbf.is_file()
+        or path.with_suffix(".cpg").is_file()
+        or path.with_suffix(".CPG").is_file()
+    ):
+        return None
+    data = dbf.read_bytes()
+    if data.isascii():
+        return None
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"  # a superset of GBK and GB2312
 
 
 def _norm(name: str) -> str:
@@ -330,35 +439,66 @@ def _rename_columns(
     return gdf.rename(columns=rename)
 
 
-def _set_crs(gdf: gpd.GeoDataFrame, crs, origin: str) -> gpd.GeoDataFrame:
+def _set_crs(gdf: gpd.GeoDataFrame, *, crs, source_crs, origin: str) -> gpd.GeoDataFrame:
+    """Give the layer its CRS (``source_crs`` wins, else the file's, else ``crs``),
+    check that the coordinates fit it, and reproject to ``crs``."""
+    if source_crs is not None:
+        given = parse_crs(source_crs, what="source_crs")
+        if gdf.crs is not None and not gdf.crs.equals(given):
+            gdf.attrs["landgis"]["crs_overridden"] = gdf.crs.to_string()
+        gdf = gdf.set_crs(given, allow_override=True)
+    elif gdf.crs is None:
+        if crs is None:
+            raise CRSError(
+                f"{origin}: the layer has no coordinate reference system (no .prj?). Name it "
+                "with source_crs= (CLI: --source-crs), e.g. 4528 for CGCS2000 3° Gauss-Krüger "
+                "zone 40 with zone prefix, 4490 for CGCS2000 degrees."
+            )
+        gdf = gdf.set_crs(parse_crs(crs))
+    _check_coordinates_fit(gdf, origin)
     if crs is not None:
         target = parse_crs(crs)
-        if gdf.crs is None:
-            _check_not_degrees(gdf, target, origin)
-            return gdf.set_crs(target)
         if not gdf.crs.equals(target):
             gdf.attrs["landgis"]["reprojected_from"] = gdf.crs.to_string()
-            return gdf.to_crs(target)
-        return gdf
-    if gdf.crs is None:
-        raise CRSError(
-            f"{origin}: the layer has no coordinate reference system (no .prj?). "
-            "Name it with crs= (CLI: --crs), e.g. 4528 for CGCS2000 3° Gauss-Krüger zone 40."
-        )
+            gdf = gdf.to_crs(target)
+            if len(gdf) and not np.isfinite(gdf.total_bounds).all():
+                raise CRSError(
+                    f"{origin}: reprojecting to {target.to_string()} gave infinite "
+                    "coordinates; is the layer's own CRS right (source_crs=)?"
+                )
     return gdf
 
 
-def _check_not_degrees(gdf: gpd.GeoDataFrame, target, origin: str) -> None:
-    minx, miny, maxx, maxy = gdf.total_bounds
-    if target.is_projected and -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+def _check_coordinates_fit(gdf: gpd.GeoDataFrame, origin: str) -> None:
+    """Degrees in a projected layer, or metres in a geographic one, are caught here."""
+    geoms = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if not len(geoms):
+        return
+    minx, miny, maxx, maxy = geoms.total_bounds
+    degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+    if gdf.crs.is_geographic and not degrees:
+        hint = ""
+        if 25e6 <= minx <= maxx < 46e6:
+            hint = (
+                f" (they look like Gauss-Krüger zone {int(minx // 1e6)} with prefix: "
+                f"source_crs={4488 + int(minx // 1e6)})"
+            )
         raise CRSError(
-            f"{origin}: coordinates look like degrees ({minx:.4f}, {miny:.4f} …) but "
-            f"crs={target.to_string()} is projected; give crs=4490 (CGCS2000 geographic) "
-            "or the projection the data was surveyed in."
+            f"{origin}: coordinates ({minx:.0f}, {miny:.0f} …) are not degrees although the "
+            f"layer says {gdf.crs.to_string()} (a GeoJSON without a crs member says so by "
+            f"default). Name the real CRS with source_crs= (CLI: --source-crs){hint}."
+        )
+    if gdf.crs.is_projected and degrees and maxx - minx < 10:
+        raise CRSError(
+            f"{origin}: coordinates look like degrees ({minx:.4f}, {miny:.4f} …) but the layer "
+            f"is taken to be in {gdf.crs.to_string()}, which is projected; give "
+            "source_crs=4490 (CGCS2000 geographic) or the CRS the data was surveyed in."
         )
 
 
-def _clean_geometries(gdf: gpd.GeoDataFrame, origin: str, report: dict) -> gpd.GeoDataFrame:
+def _clean_geometries(
+    gdf: gpd.GeoDataFrame, origin: str, report: dict, *, allow_empty: bool = False
+) -> gpd.GeoDataFrame:
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     types = np.asarray(shapely.get_type_id(geoms))
@@ -367,7 +507,7 @@ def _clean_geometries(gdf: gpd.GeoDataFrame, origin: str, report: dict) -> gpd.G
         bad = ~polygonal
         kinds = sorted({shapely.GeometryType(t).name.title() for t in types[bad]})
         raise GeometryError(
-            f"{origin}: rows {_list(_rownums(bad))} are {', '.join(kinds)}, not polygons. "
+            f"{origin}: rows {_list(_rownums(gdf, bad))} are {', '.join(kinds)}, not polygons. "
             "Red lines and footprints must be areas: convert closed lines to polygons "
             "(QGIS: Lines to polygons) or remove those rows."
         )
@@ -376,7 +516,7 @@ def _clean_geometries(gdf: gpd.GeoDataFrame, origin: str, report: dict) -> gpd.G
         _warn(
             gdf,
             f"{origin}: dropped {int(missing.sum())} rows without geometry "
-            f"(rows {_list(_rownums(missing))})",
+            f"(rows {_list(_rownums(gdf, missing))})",
         )
     if shapely.has_z(geoms[~missing]).any():
         report["dropped_z"] = int(shapely.has_z(geoms[~missing]).sum())
@@ -395,13 +535,13 @@ def _clean_geometries(gdf: gpd.GeoDataFrame, origin: str, report: dict) -> gpd.G
             _warn(
                 gdf,
                 f"{origin}: dropped {int(collapsed.sum())} geometries with no area "
-                f"after repair (rows {_list(_rownums(collapsed))})",
+                f"after repair (rows {_list(_rownums(gdf, collapsed))})",
             )
         missing = missing | collapsed
     out = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
     if missing.any():
         out = out.loc[~missing]
-    if len(out) == 0:
+    if len(out) == 0 and not allow_empty:
         raise GeometryError(f"{origin}: no feature has a usable polygon geometry.")
     report["rows"] = len(out)
     return out
@@ -419,20 +559,23 @@ def _user_aliases(aliases, columns, tenure_values) -> Aliases:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Strings without surrounding blanks; missing values become ``""``."""
+    """Strings without surrounding blanks; missing values become ``""``.
+
+    Whole numbers read as floats (a DBF column with a blank cell) keep their
+    integer spelling: 101.0 is the code "101".
+    """
+    if pd.api.types.is_float_dtype(series) and (series.dropna() % 1 == 0).all():
+        series = series.astype("Int64")
     out = series.astype("string").str.strip().fillna("")
     return out.astype(object)
 
 
 def _ids(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
-    values = gdf[column]
-    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
-        values = values.astype("Int64")  # 12.0 read from a DBF is the id "12"
-    ids = _text(values)
+    ids = _text(gdf[column])
     empty = ids == ""
     if empty.any():
         raise SchemaError(
-            f"{origin}: column {column!r} is empty in rows {_list(_rownums(empty))}; "
+            f"{origin}: column {column!r} is empty in rows {_list(_rownums(gdf, empty))}; "
             "every feature needs an id."
         )
     return ids
@@ -441,7 +584,7 @@ def _ids(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
 def _check_unique(gdf: gpd.GeoDataFrame, column: str, origin: str) -> None:
     dup = gdf[column].duplicated(keep=False)
     if dup.any():
-        rows = _rownums(dup)
+        rows = _rownums(gdf, dup)
         raise SchemaError(
             f"{origin}: {column} is not unique: {_list(gdf.loc[dup, column].unique())} "
             f"appear more than once (rows {_list(rows)}). Give each red line its own id, "
@@ -458,9 +601,9 @@ def _tenure_codes(gdf: gpd.GeoDataFrame, aliases: Aliases, origin: str) -> pd.Se
         values = sorted(raw[unknown].unique())
         raise SchemaError(
             f"{origin}: unknown tenure value(s) {values[:10]} in column 'tenure' (rows "
-            f"{_list(_rownums(unknown))}). Known: 征用, 代征, 租出, 租入 or the codes "
+            f"{_list(_rownums(gdf, unknown))}). Known: 征用, 代征, 租出, 租入 or the codes "
             f"{list(TENURES)}; map others with tenure_values={{{values[0]!r}: "
-            "'requisitioned'}} or a [tenure] table in the alias file."
+            "'requisitioned'} or a [tenure] table in the alias file."
         )
     return codes.astype(object)
 
@@ -475,14 +618,14 @@ def _numbers(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
     if bad.any():
         raise SchemaError(
             f"{origin}: column {column!r} holds text that is not a number in rows "
-            f"{_list(_rownums(bad))} (e.g. {text[bad].iloc[0]!r}); write plain numbers."
+            f"{_list(_rownums(gdf, bad))} (e.g. {text[bad].iloc[0]!r}); write plain numbers."
         )
     return values.astype(float)
 
 
-def _rownums(mask) -> list[int]:
-    """1-based positions of the True entries: the row numbers a user sees."""
-    return [int(i) + 1 for i in np.flatnonzero(np.asarray(mask))]
+def _rownums(gdf, mask) -> list[int]:
+    """The source row numbers (1-based, kept in the index) where ``mask`` holds."""
+    return [int(i) for i in gdf.index[np.asarray(mask, dtype=bool)]]
 
 
 def _list(values, limit: int = 8) -> str:

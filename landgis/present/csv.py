@@ -16,7 +16,14 @@ from landgis.findings import COLUMNS, EXTRA_COLUMNS
 from landgis.io.atomic import atomic_path
 from landgis.rules import CATEGORIES, GROUPS
 
-__all__ = ["HEADERS_ZH", "findings_table", "neutralize", "write_csv"]
+__all__ = [
+    "HEADERS_ZH",
+    "findings_table",
+    "neutralize",
+    "neutralize_table",
+    "write_csv",
+    "write_table",
+]
 
 #: Chinese headers of the findings columns.
 HEADERS_ZH = {
@@ -97,19 +104,33 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
     df["deadline"] = df["deadline"].map(
         lambda d: d.isoformat() if hasattr(d, "isoformat") else ("" if pd.isna(d) else str(d))
     )
-    for col in df.select_dtypes(include=["object", "string"]).columns:
-        values = df[col]
-        risky = values.map(type).eq(str) & values.astype(str).str.startswith(_FORMULA_START)
-        df.loc[risky, col] = "'" + values[risky].astype(str)
     if lang == "zh":
         df = df.rename(columns=HEADERS_ZH)
     return df
 
 
-def write_csv(findings, path: str | Path, *, lang: str = "zh") -> Path:
-    """Write the enforcement CSV (UTF-8 with BOM) atomically; return its path."""
-    table = findings_table(findings, lang=lang)
+def neutralize_table(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`neutralize` every text cell (and text header) of a table, vectorized."""
+    df = df.copy()
+    for col in df.select_dtypes(include=["object", "string"]).columns:
+        values = df[col]
+        risky = values.map(type).eq(str) & values.astype(str).str.startswith(_FORMULA_START)
+        df.loc[risky, col] = "'" + values[risky].astype(str)
+    df.columns = [neutralize(c) if isinstance(c, str) else c for c in df.columns]
+    return df
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, float_format: str | None = None) -> Path:
+    """Write any table as a CSV Excel opens safely: UTF-8 with BOM, CRLF, cells
+    neutralized; atomically."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        neutralize_table(df).to_csv(
+            tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n", float_format=float_format
+        )
     return path
+
+
+def write_csv(findings, path: str | Path, *, lang: str = "zh") -> Path:
+    """Write the enforcement CSV (UTF-8 with BOM, safe cells) atomically; return its path."""
+    return write_table(findings_table(findings, lang=lang), path)

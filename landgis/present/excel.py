@@ -2,8 +2,9 @@
 
 Excel opens a CSV by guessing types, and turns a 12-digit 宗地代码 into
 3.21202E+11 (and drops digits after the 15th).  In a workbook every text cell
-is stored as text, so ids survive; cells are the same neutralized values as in
-the CSV (openpyxl would otherwise store text starting with ``=`` as a formula).
+is typed as text — openpyxl would store text starting with ``=`` as a formula —
+so ids survive and ``=…`` names show as written, without the CSV's apostrophe.
+Characters XML forbids (control characters) are dropped.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def write_xlsx(findings, path: str | Path, *, lang: str = "zh") -> Path:
     ws.title = "问题清单" if lang == "zh" else "findings"
     ws.append(list(table.columns))
     for row in table.itertuples(index=False):
-        ws.append([None if _missing(v) else v for v in row])
+        ws.append([None if _missing(v) else _clean(v) for v in row])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for column in ws.iter_cols(min_row=2):
@@ -44,6 +45,12 @@ def write_xlsx(findings, path: str | Path, *, lang: str = "zh") -> Path:
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
+
+
+def _clean(value):
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _missing(value) -> bool:

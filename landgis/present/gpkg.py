@@ -41,6 +41,9 @@ def write_gpkg(
 def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = frame.copy()
     out.attrs = {}
+    # GeoPackage keeps its own integer key in "fid"; an input column of that
+    # name (common in QGIS exports) would clash with it.
+    out = out.rename(columns={c: f"{c}_original" for c in out.columns if str(c).lower() == "fid"})
     for col in out.columns:
         if col == out.geometry.name:
             continue

@@ -5,13 +5,44 @@ from __future__ import annotations
 import pandas as pd
 
 from landgis.crs import to_mu
-from landgis.rules import CATEGORIES
+from landgis.rules import CATEGORIES, GROUPS
 
-__all__ = ["category_summary", "holder_summary"]
+__all__ = ["category_summary", "holder_summary", "labelled"]
+
+_HEADERS_ZH = {
+    "category": "类别代码",
+    "category_label": "问题类别",
+    "group": "责任工作组",
+    "count": "数量",
+    "area_m2": "面积（平方米）",
+    "area_mu": "面积（亩）",
+    "holder": "权利人/使用人",
+    "used_m2": "实际使用（平方米）",
+    "own_m2": "红线内自用（平方米）",
+    "encroachment_m2": "侵占他人（平方米）",
+    "outside_redline_m2": "红线外（平方米）",
+    "overuse_requisitioned_m2": "少征多用（平方米）",
+    "overuse_leased_m2": "少租多用（平方米）",
+    "unleased_use_m2": "未租先用（平方米）",
+    "park_overuse_m2": "园区超用合计（平方米）",
+    "findings": "问题数",
+}
+
+
+def labelled(table: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """A summary table as written to CSV: Chinese headers, or English labels and groups."""
+    table = table.copy()
+    if lang == "en":
+        if "category" in table:
+            table["category_label"] = [CATEGORIES[c].label_en for c in table["category"]]
+        if "group" in table:
+            table["group"] = table["group"].map(lambda g: GROUPS.get(g, g))
+        return table
+    return table.rename(columns=_HEADERS_ZH)
 
 
 def category_summary(findings) -> pd.DataFrame:
-    """Count, m² and 亩 per category, in DOMAIN.md's order, with a total row."""
+    """Count, m² and 亩 per category, in DOMAIN.md's order."""
     rows = []
     for code, cat in CATEGORIES.items():
         sel = findings["category"] == code
