@@ -13,18 +13,20 @@ import hashlib
 import html
 import json
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from landgis.config import Campaign, load_campaign
-from landgis.crs import analysis_crs
+from landgis.crs import M2_PER_MU, analysis_crs
 from landgis.engine import run
-from landgis.errors import CRSError
+from landgis.errors import CRSError, LandgisWarning
 from landgis.findings import build_findings
 from landgis.io.atomic import atomic_path
 from landgis.io.vector import Source, read_admin, read_footprints, read_parcels, read_planning
@@ -46,9 +48,10 @@ class Audit:
         One row per finding (see :data:`landgis.findings.COLUMNS`), geometry in
         :attr:`crs`.
     holders
-        Per holder: used, own, encroachment, outside-red-line and park
-        over-use areas (m², before ``min_area``); ``used_m2`` equals the sum
-        of the other four.
+        Per holder (every footprint user and every holder of authorized land):
+        used, own, encroachment, outside-red-line and park over-use areas (m²,
+        before ``min_area``), the last also split into its three categories;
+        ``used_m2 = own_m2 + encroachment_m2 + outside_redline_m2 + park_overuse_m2``.
     parcel_use
         Per parcel: area, use and use ratio.
     parcels, footprints, planning, admin
@@ -368,6 +371,7 @@ def audit(
             attrs = frame.attrs
             layers[name] = frame.to_crs(target)
             layers[name].attrs = attrs
+    layers["parcels"] = _check_registered_unit(layers["parcels"])
     read_done = time.perf_counter()
 
     result = run(
@@ -418,12 +422,41 @@ def audit(
     )
 
 
+def _check_registered_unit(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A registered-area column in the other unit (亩 vs m², 666.7× apart) is renamed
+    to the unit it is in, with a warning; a plain 面积/MJ column is read as m² otherwise."""
+    measured = parcels.geometry.area.to_numpy()
+    for column, other, factor in (
+        ("registered_area_m2", "registered_area_mu", M2_PER_MU),
+        ("registered_area_mu", "registered_area_m2", 1 / M2_PER_MU),
+    ):
+        if column not in parcels or other in parcels:
+            continue
+        values = parcels[column].to_numpy(dtype=float)
+        ok = np.isfinite(values) & (values > 0) & (measured > 0)
+        if ok.sum() < 3:
+            continue
+        ratio = np.median(values[ok] * factor / measured[ok])
+        if 0.8 < ratio < 1.25:  # the values are in the other unit
+            attrs = parcels.attrs
+            parcels = parcels.rename(columns={column: other})
+            parcels.attrs = attrs
+            message = (
+                f"{parcels.attrs.get('landgis', {}).get('source', 'parcels')}: the "
+                f"registered areas read as {column} look like {other.split('_')[-1]} "
+                f"(median ratio to the red lines' area {ratio:.3f}); they are used as such."
+            )
+            parcels.attrs.setdefault("landgis", {}).setdefault("warnings", []).append(message)
+            warnings.warn(message, LandgisWarning, stacklevel=3)
+    return parcels
+
+
 def _trail(layers, *, sources, crs, reprojected, campaign: Campaign, timings) -> dict:
     from landgis import __version__
 
     inputs = {}
     repairs = {}
-    warnings = []
+    notes = []
     for name, frame in layers.items():
         info = dict(frame.attrs.get("landgis", {}))
         src = sources[name]
@@ -436,7 +469,7 @@ def _trail(layers, *, sources, crs, reprojected, campaign: Campaign, timings) ->
         for key in ("repaired", "dropped_empty", "dropped_collapsed", "dropped_z"):
             if info.get(key):
                 repairs[f"{name}.{key}"] = info[key]
-        warnings += info.get("warnings", [])
+        notes += info.get("warnings", [])
     options = {
         k: getattr(campaign, k)
         for k in (
@@ -457,7 +490,7 @@ def _trail(layers, *, sources, crs, reprojected, campaign: Campaign, timings) ->
         "options": options,
         "deadlines": {k: v.isoformat() for k, v in campaign.deadlines.items()},
         "repairs": repairs,
-        "warnings": warnings,
+        "warnings": notes,
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }
 

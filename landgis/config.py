@@ -72,8 +72,8 @@ class Campaign:
     agricultural_park_group: str = "现代农业园农业农村组"
 
     def __post_init__(self) -> None:
-        if self.min_area < 0:
-            raise ConfigError(f"min_area={self.min_area} is negative; use 0 or more (m²).")
+        if not self.min_area >= 0:  # also refuses NaN
+            raise ConfigError(f"min_area={self.min_area} must be 0 or more (m²).")
         if not 0 <= self.idle_ratio <= 1:
             raise ConfigError(f"idle_ratio={self.idle_ratio} must lie between 0 and 1.")
         if not self.grid_size > 0:

@@ -111,10 +111,10 @@ def gauss_kruger_crs(lon: float, *, zone_prefix: bool = True) -> CRS:
 def analysis_crs(gdf_crs: CRS | None, bounds, *, crs=None) -> CRS:
     """Choose the projected metric CRS an audit runs in.
 
-    An explicit ``crs`` wins.  Otherwise a layer already in a metric projected
-    CRS keeps it; geographic (or non-metric) data goes to the CGCS2000 3°
-    Gauss-Krüger zone of its centre, or to the UTM zone there when the data
-    lies outside China's zones.
+    An explicit ``crs`` wins.  Otherwise a layer already in a metric
+    projection that keeps areas keeps it; geographic, non-metric or (Web)
+    Mercator data goes to the CGCS2000 3° Gauss-Krüger zone of the centre of
+    its bounds, or to the UTM zone there when the data lies outside China's zones.
 
     Parameters
     ----------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CATEGORIES", "GROUPS", "Category", "category"]
+__all__ = ["CATEGORIES", "DEPARTMENTS", "GROUPS", "Category"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,9 @@ class Category:
     group: str
     #: Stage of the campaign whose deadline applies (see ``Campaign.deadlines``).
     stage: str
-    #: Departments that receive the case besides the working group.
+    #: Departments that receive the case besides the working group: the
+    #: natural-resources and planning bureau takes every red-line case, urban
+    #: management what stands outside every red line or without a lease.
     departments: tuple[str, ...] = ()
 
 
@@ -72,6 +74,7 @@ _ROWS = [
         "Confirm the leased area and collect the rent",
         "资源管理组",
         "rectify",
+        ("自然资源和规划局",),
     ),
     Category(
         "unleased_use",
@@ -81,7 +84,7 @@ _ROWS = [
         "Return the land or complete a lease",
         "资源管理组",
         "rectify",
-        ("城管局",),
+        ("自然资源和规划局", "城管局"),
     ),
     Category(
         "rent_arrears",
@@ -183,9 +186,8 @@ _ROWS = [
 CATEGORIES: dict[str, Category] = {row.code: row for row in _ROWS}
 
 
-def category(code: str) -> Category:
-    """Look up a category by its code (``KeyError`` names the known codes)."""
-    try:
-        return CATEGORIES[code]
-    except KeyError:
-        raise KeyError(f"unknown category {code!r}; known: {list(CATEGORIES)}") from None
+#: Department → the categories it receives (its own map, its own list).
+DEPARTMENTS: dict[str, tuple[str, ...]] = {
+    department: tuple(code for code, cat in CATEGORIES.items() if department in cat.departments)
+    for department in ("自然资源和规划局", "城管局")
+}

@@ -4,7 +4,7 @@ Real files never use landgis' column names.  The alias tables below map the
 field names Chinese land offices use (宗地代码/ZDDM, 权利人/QLR, 使用人 …) and
 the Chinese tenure words (征用, 代征, 租出, 租入 …) onto them.  Users extend or
 override them with a dict or a TOML/YAML file (see :func:`load_aliases`);
-``docs/columns.md`` lists them for people.
+``docs/reference.md`` lists them for people.
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ def test_category_deadline_wins_over_stage(tmp_path):
     ("text", "message"),
     [
         ("[deadline]\n", r"unknown section \[deadline\]"),
-        ("[audit]\nmin_area = -1\n", r"min_area=-1.0 is negative"),
+        ("[audit]\nmin_area = -1\n", r"min_area=-1.0 must be 0 or more"),
+        ("[audit]\nmin_area = nan\n", r"min_area=nan must be 0 or more"),
         ("[audit]\nidle = 0.2\n", r"unknown key\(s\) \['idle'\] in \[audit\]"),
         ("[audit]\nidle_ratio = 'x'\n", r"audit.idle_ratio = 'x' is not a number"),
         ("[deadlines]\nrectfy = 2024-01-01\n", r"unknown stage or category \['rectfy'\]"),

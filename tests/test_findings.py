@@ -42,3 +42,16 @@ def test_admin_areas_win_over_parcels():
     footprints = footprints_frame([("F1", "甲", rect(0, 0, 150, 100))])
     f = landgis.audit(parcels, footprints, admin=admin).findings
     assert f[["street", "village"]].drop_duplicates().values.tolist() == [["城东街道", "朱庄村"]]
+
+
+def test_registered_areas_in_mu_under_a_square_metre_name_are_recognised():
+    parcels = parcels_frame(
+        [(f"P{i}", "requisitioned", "甲", rect(200 * i, 0, 200 * i + 100, 100)) for i in range(4)]
+    )
+    parcels["面积"] = [15.0, 15.0, 15.0, 16.2]  # a register in 亩 under the name 面积 (m²)
+    footprints = footprints_frame([("F", "甲", rect(0, 0, 100, 100))])
+    with __import__("pytest").warns(landgis.LandgisWarning, match="look like mu"):
+        audit = landgis.audit(parcels, footprints)
+    mismatch = audit.findings[audit.findings["category"] == "area_mismatch"]
+    assert mismatch["parcel_id"].tolist() == ["P3"]
+    assert any("look like mu" in w for w in audit.report["warnings"])

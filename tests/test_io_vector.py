@@ -331,7 +331,7 @@ def test_multi_layer_file_needs_a_layer_name(tmp_path):
 def test_zipped_shapefile_through_gdal_path(tmp_path):
     import zipfile
 
-    path = _gbk_shapefile(tmp_path, cpg=True)
+    _gbk_shapefile(tmp_path, cpg=True)
     archive = tmp_path / "delivery.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for part in tmp_path.glob("红线.*"):

@@ -410,6 +410,13 @@ def _rename_columns(
             for alias in spec.aliases.get(canonical, ()):
                 candidates += lookup(alias)
         candidates = [c for c in dict.fromkeys(candidates) if c not in taken]
+        if len(candidates) > 1 and canonical not in spec.required:
+            _warn(
+                gdf,
+                f"{origin}: columns {candidates} could all be {canonical!r}; none is "
+                f"used. Say which with columns={{{candidates[0]!r}: {canonical!r}}}.",
+            )
+            continue
         if len(candidates) > 1:
             raise SchemaError(
                 f"{origin}: columns {candidates} could all be {canonical!r}; say which one "

@@ -34,7 +34,7 @@ from landgis.crs import to_mu
 from landgis.errors import ConfigError
 from landgis.gcj02 import wgs84_to_gcj02
 from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
-from landgis.rules import CATEGORIES
+from landgis.rules import CATEGORIES, DEPARTMENTS
 from landgis.schema import TENURE_LABELS
 
 __all__ = ["BASEMAPS", "DEPARTMENT_CATEGORIES", "build_map", "map_html"]
@@ -43,17 +43,7 @@ __all__ = ["BASEMAPS", "DEPARTMENT_CATEGORIES", "build_map", "map_html"]
 BASEMAPS = ("osm", "tianditu", "tianditu-img", "gaode", "gaode-img", "none")
 
 #: The departments that get a map of their own, and the categories on it.
-DEPARTMENT_CATEGORIES: dict[str, tuple[str, ...]] = {
-    "自然资源和规划局": (
-        "outside_redline",
-        "overuse_requisitioned",
-        "overuse_leased",
-        "unleased_use",
-        "encroachment",
-        "overlap_conflict",
-    ),
-    "城管局": ("outside_redline", "unleased_use"),
-}
+DEPARTMENT_CATEGORIES = DEPARTMENTS
 
 TIANDITU_ENV = "TIANDITU_KEY"
 _TIANDITU = (
