@@ -11,7 +11,6 @@ the fix.
 from __future__ import annotations
 
 import importlib.util
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,9 @@ import pandas as pd
 import shapely
 
 from landgis.crs import parse_crs
-from landgis.errors import CRSError, GeometryError, InputFileError, LandgisWarning, SchemaError
-from landgis.schema import AUTHORIZED_TENURES, LAYERS, TENURES, Aliases, LayerSpec, load_aliases
+from landgis.errors import CRSError, GeometryError, InputFileError, SchemaError
+from landgis.io.columns import as_text, fmt_list, rename_columns, row_numbers, user_aliases, warn
+from landgis.schema import AUTHORIZED_TENURES, LAYERS, TENURES, Aliases, LayerSpec
 
 __all__ = ["read_admin", "read_footprints", "read_layer", "read_parcels", "read_planning"]
 
@@ -96,7 +96,7 @@ def read_parcels(
     >>> sorted(parcels["tenure"].unique())
     ['leased_in', 'leased_out', 'proxy_requisitioned', 'requisitioned']
     """
-    user = _user_aliases(aliases, columns, tenure_values)
+    user = user_aliases(aliases, columns, tenure_values)
     gdf, origin = read_layer(
         LAYERS["parcels"],
         source,
@@ -109,12 +109,12 @@ def read_parcels(
     gdf["parcel_id"] = _ids(gdf, "parcel_id", origin)
     _check_unique(gdf, "parcel_id", origin)
     gdf["tenure"] = _tenure_codes(gdf, user, origin)
-    gdf["holder"] = _text(gdf["holder"])
+    gdf["holder"] = as_text(gdf["holder"])
     missing_holder = (gdf["holder"] == "") & gdf["tenure"].isin(AUTHORIZED_TENURES)
     if missing_holder.any():
         raise SchemaError(
             f"{origin}: column 'holder' is empty for authorized parcels "
-            f"{_list(gdf.loc[missing_holder, 'parcel_id'])}; every requisitioned, "
+            f"{fmt_list(gdf.loc[missing_holder, 'parcel_id'])}; every requisitioned, "
             "proxy-requisitioned or leased-out parcel needs its holder (权利人)."
         )
     for name in ("registered_area_mu", "registered_area_m2"):
@@ -122,7 +122,7 @@ def read_parcels(
             gdf[name] = _numbers(gdf, name, origin)
     for name in ("holder_id", "parcel_name", "use", "street", "village"):
         if name in gdf:
-            gdf[name] = _text(gdf[name])
+            gdf[name] = as_text(gdf[name])
     return gdf
 
 
@@ -155,7 +155,7 @@ def read_footprints(
     GeometryError, CRSError
         As in :func:`read_parcels`.
     """
-    user = _user_aliases(aliases, columns, None)
+    user = user_aliases(aliases, columns, None)
     gdf, origin = read_layer(
         LAYERS["footprints"],
         source,
@@ -169,24 +169,24 @@ def read_footprints(
         gdf["footprint_id"] = _ids(gdf, "footprint_id", origin)
         dup = gdf["footprint_id"].duplicated(keep=False)
         if dup.any():
-            _warn(
+            warn(
                 gdf,
                 f"{origin}: footprint_id repeats for "
-                f"{_list(gdf.loc[dup, 'footprint_id'].unique())}",
+                f"{fmt_list(gdf.loc[dup, 'footprint_id'].unique())}",
             )
     else:
         gdf.insert(0, "footprint_id", [f"F{i}" for i in range(1, len(gdf) + 1)])
         gdf.attrs["landgis"]["generated_ids"] = True
-    gdf["user"] = _text(gdf["user"])
+    gdf["user"] = as_text(gdf["user"])
     empty = gdf["user"] == ""
     if empty.any():
         raise SchemaError(
-            f"{origin}: column 'user' is empty in rows {_list(_rownums(gdf, empty))}; "
+            f"{origin}: column 'user' is empty in rows {fmt_list(row_numbers(gdf, empty))}; "
             "fill in the occupant (使用人) of every footprint, or remove those rows."
         )
     for name in ("use", "street", "village"):
         if name in gdf:
-            gdf[name] = _text(gdf[name])
+            gdf[name] = as_text(gdf[name])
     return gdf
 
 
@@ -201,7 +201,7 @@ def read_planning(
     encoding=None,
 ) -> gpd.GeoDataFrame:
     """Read planning zones (规划分区, column ``zone``); see :func:`read_parcels`."""
-    user = _user_aliases(aliases, columns, None)
+    user = user_aliases(aliases, columns, None)
     gdf, _ = read_layer(
         LAYERS["planning"],
         source,
@@ -211,7 +211,7 @@ def read_planning(
         aliases=user,
         encoding=encoding,
     )
-    gdf["zone"] = _text(gdf["zone"])
+    gdf["zone"] = as_text(gdf["zone"])
     return gdf
 
 
@@ -226,7 +226,7 @@ def read_admin(
     encoding=None,
 ) -> gpd.GeoDataFrame:
     """Read admin areas (街道/村, columns ``street`` and ``village``); see :func:`read_parcels`."""
-    user = _user_aliases(aliases, columns, None)
+    user = user_aliases(aliases, columns, None)
     gdf, _ = read_layer(
         LAYERS["admin"],
         source,
@@ -238,7 +238,7 @@ def read_admin(
     )
     for name in ("street", "village"):
         if name in gdf:
-            gdf[name] = _text(gdf[name])
+            gdf[name] = as_text(gdf[name])
     return gdf
 
 
@@ -285,7 +285,7 @@ def read_layer(
     if len(gdf) == 0 and not spec.may_be_empty:
         raise GeometryError(f"{origin}: the {spec.name} layer is empty (no features).")
 
-    gdf = _rename_columns(gdf, spec, aliases, origin)
+    gdf = rename_columns(gdf, spec, aliases, origin)
     report["columns"] = {c: c for c in gdf.columns if c in (*spec.required, *spec.optional)}
     gdf = _set_crs(gdf, crs=crs, source_crs=source_crs, origin=origin)
     gdf = _clean_geometries(gdf, origin, report, allow_empty=spec.may_be_empty)
@@ -380,72 +380,6 @@ def _sniff_dbf_encoding(path: Path) -> str | None:
         return "gb18030"  # a superset of GBK and GB2312
 
 
-def _norm(name: str) -> str:
-    return str(name).strip().casefold().replace(" ", "").replace("　", "")
-
-
-def _rename_columns(
-    gdf: gpd.GeoDataFrame, spec: LayerSpec, aliases: Aliases, origin: str
-) -> gpd.GeoDataFrame:
-    """Rename source fields to canonical names: user aliases, then exact, then defaults."""
-    wanted = (*spec.required, *spec.optional)
-    present = [c for c in gdf.columns if c != gdf.geometry.name]
-    by_norm: dict[str, list[str]] = {}
-    for col in present:
-        by_norm.setdefault(_norm(col), []).append(col)
-
-    def lookup(name: str) -> list[str]:
-        return by_norm.get(_norm(name), [])
-
-    rename: dict[str, str] = {}
-    taken: set[str] = set()
-    for canonical in wanted:
-        user_sources = [src for src, dst in aliases.columns.items() if dst == canonical]
-        candidates: list[str] = []
-        for src in user_sources:
-            candidates += lookup(src)
-        if not candidates:
-            candidates = [c for c in present if c == canonical] or lookup(canonical)
-        if not candidates:
-            for alias in spec.aliases.get(canonical, ()):
-                candidates += lookup(alias)
-        candidates = [c for c in dict.fromkeys(candidates) if c not in taken]
-        if len(candidates) > 1 and canonical not in spec.required:
-            _warn(
-                gdf,
-                f"{origin}: columns {candidates} could all be {canonical!r}; none is "
-                f"used. Say which with columns={{{candidates[0]!r}: {canonical!r}}}.",
-            )
-            continue
-        if len(candidates) > 1:
-            raise SchemaError(
-                f"{origin}: columns {candidates} could all be {canonical!r}; say which one "
-                f"with columns={{{candidates[0]!r}: {canonical!r}}} (or an alias file)."
-            )
-        if candidates:
-            rename[candidates[0]] = canonical
-            taken.add(candidates[0])
-
-    missing = [c for c in spec.required if c not in rename.values()]
-    if missing:
-        known = ", ".join(spec.aliases.get(missing[0], ())[:6])
-        raise SchemaError(
-            f"{origin}: required column {missing[0]!r} not found; the layer has columns "
-            f"{present}. Map one of them with columns={{'<field>': {missing[0]!r}}} or "
-            f"--aliases FILE (names recognised by default: {known} …)."
-        )
-    # A source column that is renamed away frees its name; drop stale same-named
-    # columns only when they would collide.
-    clashes = [
-        dst
-        for src, dst in rename.items()
-        if src != dst and dst in gdf.columns and dst not in rename
-    ]
-    if clashes:
-        gdf = gdf.rename(columns={c: f"{c}_original" for c in clashes})
-    return gdf.rename(columns=rename)
-
-
 def _set_crs(gdf: gpd.GeoDataFrame, *, crs, source_crs, origin: str) -> gpd.GeoDataFrame:
     """Give the layer its CRS (``source_crs`` wins, else the file's, else ``crs``),
     check that the coordinates fit it, and reproject to ``crs``."""
@@ -514,16 +448,17 @@ def _clean_geometries(
         bad = ~polygonal
         kinds = sorted({shapely.GeometryType(t).name.title() for t in types[bad]})
         raise GeometryError(
-            f"{origin}: rows {_list(_rownums(gdf, bad))} are {', '.join(kinds)}, not polygons. "
+            f"{origin}: rows {fmt_list(row_numbers(gdf, bad))} are {', '.join(kinds)}, "
+            "not polygons. "
             "Red lines and footprints must be areas: convert closed lines to polygons "
             "(QGIS: Lines to polygons) or remove those rows."
         )
     if missing.any():
         report["dropped_empty"] = int(missing.sum())
-        _warn(
+        warn(
             gdf,
             f"{origin}: dropped {int(missing.sum())} rows without geometry "
-            f"(rows {_list(_rownums(gdf, missing))})",
+            f"(rows {fmt_list(row_numbers(gdf, missing))})",
         )
     if shapely.has_z(geoms[~missing]).any():
         report["dropped_z"] = int(shapely.has_z(geoms[~missing]).sum())
@@ -539,10 +474,10 @@ def _clean_geometries(
         collapsed[invalid] = shapely.is_empty(repaired)
         if collapsed.any():
             report["dropped_collapsed"] = int(collapsed.sum())
-            _warn(
+            warn(
                 gdf,
                 f"{origin}: dropped {int(collapsed.sum())} geometries with no area "
-                f"after repair (rows {_list(_rownums(gdf, collapsed))})",
+                f"after repair (rows {fmt_list(row_numbers(gdf, collapsed))})",
             )
         missing = missing | collapsed
     out = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
@@ -557,32 +492,12 @@ def _clean_geometries(
 # ------------------------------------------------------------------- value checks
 
 
-def _user_aliases(aliases, columns, tenure_values) -> Aliases:
-    user = load_aliases(aliases)
-    extra = Aliases(columns=dict(columns or {}), tenure=dict(tenure_values or {}))
-    if extra.columns or extra.tenure:
-        user = user.merged(load_aliases({"columns": extra.columns, "tenure": extra.tenure}))
-    return user
-
-
-def _text(series: pd.Series) -> pd.Series:
-    """Strings without surrounding blanks; missing values become ``""``.
-
-    Whole numbers read as floats (a DBF column with a blank cell) keep their
-    integer spelling: 101.0 is the code "101".
-    """
-    if pd.api.types.is_float_dtype(series) and (series.dropna() % 1 == 0).all():
-        series = series.astype("Int64")
-    out = series.astype("string").str.strip().fillna("")
-    return out.astype(object)
-
-
 def _ids(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
-    ids = _text(gdf[column])
+    ids = as_text(gdf[column])
     empty = ids == ""
     if empty.any():
         raise SchemaError(
-            f"{origin}: column {column!r} is empty in rows {_list(_rownums(gdf, empty))}; "
+            f"{origin}: column {column!r} is empty in rows {fmt_list(row_numbers(gdf, empty))}; "
             "every feature needs an id."
         )
     return ids
@@ -591,24 +506,24 @@ def _ids(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
 def _check_unique(gdf: gpd.GeoDataFrame, column: str, origin: str) -> None:
     dup = gdf[column].duplicated(keep=False)
     if dup.any():
-        rows = _rownums(gdf, dup)
+        rows = row_numbers(gdf, dup)
         raise SchemaError(
-            f"{origin}: {column} is not unique: {_list(gdf.loc[dup, column].unique())} "
-            f"appear more than once (rows {_list(rows)}). Give each red line its own id, "
+            f"{origin}: {column} is not unique: {fmt_list(gdf.loc[dup, column].unique())} "
+            f"appear more than once (rows {fmt_list(rows)}). Give each red line its own id, "
             "or merge the duplicates into one multi-part feature."
         )
 
 
 def _tenure_codes(gdf: gpd.GeoDataFrame, aliases: Aliases, origin: str) -> pd.Series:
     table = aliases.tenure_table()
-    raw = _text(gdf["tenure"])
+    raw = as_text(gdf["tenure"])
     codes = raw.map(lambda v: table.get(v.casefold()))
     unknown = codes.isna()
     if unknown.any():
         values = sorted(raw[unknown].unique())
         raise SchemaError(
             f"{origin}: unknown tenure value(s) {values[:10]} in column 'tenure' (rows "
-            f"{_list(_rownums(gdf, unknown))}). Known: 征用, 代征, 租出, 租入 or the codes "
+            f"{fmt_list(row_numbers(gdf, unknown))}). Known: 征用, 代征, 租出, 租入 or the codes "
             f"{list(TENURES)}; map others with tenure_values={{{values[0]!r}: "
             "'requisitioned'} or a [tenure] table in the alias file."
         )
@@ -619,28 +534,12 @@ def _numbers(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
     raw = gdf[column]
     if pd.api.types.is_numeric_dtype(raw):
         return raw.astype(float)
-    text = _text(raw)
+    text = as_text(raw)
     values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
     bad = values.isna() & (text != "")
     if bad.any():
         raise SchemaError(
             f"{origin}: column {column!r} holds text that is not a number in rows "
-            f"{_list(_rownums(gdf, bad))} (e.g. {text[bad].iloc[0]!r}); write plain numbers."
+            f"{fmt_list(row_numbers(gdf, bad))} (e.g. {text[bad].iloc[0]!r}); write plain numbers."
         )
     return values.astype(float)
-
-
-def _rownums(gdf, mask) -> list[int]:
-    """The source row numbers (1-based, kept in the index) where ``mask`` holds."""
-    return [int(i) for i in gdf.index[np.asarray(mask, dtype=bool)]]
-
-
-def _list(values, limit: int = 8) -> str:
-    values = list(values)
-    shown = ", ".join(str(v) for v in values[:limit])
-    return shown + (f" … ({len(values) - limit} more)" if len(values) > limit else "")
-
-
-def _warn(gdf: gpd.GeoDataFrame, message: str) -> None:
-    gdf.attrs.setdefault("landgis", {}).setdefault("warnings", []).append(message)
-    warnings.warn(message, LandgisWarning, stacklevel=4)
