@@ -16,6 +16,7 @@ from landgis.audit import Audit, audit
 from landgis.config import Campaign, load_campaign
 from landgis.crs import analysis_crs, gauss_kruger_crs, to_mu
 from landgis.datasets import get_path
+from landgis.io.registers import read_register
 from landgis.errors import (
     ConfigError,
     CRSError,
@@ -52,5 +53,6 @@ __all__ = [
     "read_footprints",
     "read_parcels",
     "read_planning",
+    "read_register",
     "to_mu",
 ]

@@ -16,10 +16,19 @@ import pandas as pd
 from landgis.errors import LandgisWarning, SchemaError
 from landgis.schema import Aliases, LayerSpec, load_aliases
 
-__all__ = ["as_text", "fmt_list", "rename_columns", "row_numbers", "user_aliases", "warn"]
+__all__ = [
+    "as_text",
+    "fmt_list",
+    "normalize_name",
+    "rename_columns",
+    "row_numbers",
+    "user_aliases",
+    "warn",
+]
 
 
-def _norm(name: str) -> str:
+def normalize_name(name: str) -> str:
+    """A field name as compared: no blanks (full-width included), case folded."""
     return str(name).strip().casefold().replace(" ", "").replace("　", "")
 
 
@@ -36,10 +45,10 @@ def rename_columns(
     present = [c for c in gdf.columns if c != geometry]
     by_norm: dict[str, list[str]] = {}
     for col in present:
-        by_norm.setdefault(_norm(col), []).append(col)
+        by_norm.setdefault(normalize_name(col), []).append(col)
 
     def lookup(name: str) -> list[str]:
-        return by_norm.get(_norm(name), [])
+        return by_norm.get(normalize_name(name), [])
 
     rename: dict[str, str] = {}
     taken: set[str] = set()
