@@ -15,8 +15,7 @@ import click
 from landgis.cli import main as cli
 from landgis.config import DEFAULT_DEADLINES
 from landgis.rules import CATEGORIES, GROUPS
-from landgis.io.registers import COLUMN_KINDS
-from landgis.schema import DEFAULT_TENURE_ALIASES, LAYERS, REGISTERS, TENURE_LABELS
+from landgis.schema import DEFAULT_TENURE_ALIASES, LAYERS, TENURE_LABELS
 
 OUT = Path(__file__).resolve().parent / "reference.md"
 

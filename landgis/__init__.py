@@ -16,7 +16,6 @@ from landgis.audit import Audit, audit
 from landgis.config import Campaign, load_campaign
 from landgis.crs import analysis_crs, gauss_kruger_crs, to_mu
 from landgis.datasets import get_path
-from landgis.io.registers import read_register
 from landgis.errors import (
     ConfigError,
     CRSError,
@@ -26,6 +25,7 @@ from landgis.errors import (
     LandgisWarning,
     SchemaError,
 )
+from landgis.io.registers import read_register
 from landgis.io.vector import (
     read_admin,
     read_footprints,
