@@ -260,6 +260,44 @@ def map_command(
             Console().print(f"wrote {path}", highlight=False)
 
 
+@main.command()
+@click.argument("source", type=click.Path(path_type=str))
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--layer",
+    metavar="NAME",
+    help="Layer to read from a multi-layer source "
+    "(GeoPackage, .gdb, or the DXF layer of the red lines).",
+)
+@click.option(
+    "--source-crs",
+    metavar="EPSG",
+    help="CRS of the source coordinates, for files "
+    "without one (DXF always, TXT without 带号, Shapefile without .prj).",
+)
+@click.option("--crs", metavar="EPSG", help="Reproject to this CRS before writing.")
+@click.option(
+    "--encoding",
+    metavar="ENC",
+    help="Text encoding of the source (default: detected; UTF-8 or GBK).",
+)
+def convert(source: str, target: Path, layer, source_crs, crs, encoding) -> None:
+    """Convert SOURCE to TARGET by TARGET's suffix: .gpkg, .shp, .geojson or .txt.
+
+    SOURCE may be anything landgis reads: GeoPackage, Shapefile (GBK or UTF-8),
+    GeoJSON, File Geodatabase, a boundary-point coordinate TXT (界址点坐标交换格式)
+    or a DXF red-line drawing.  A .txt TARGET is written in the standard layout
+    with the zone prefix on the eastings.
+    """
+    from landgis.io.convert import convert as run_convert
+
+    with _handled():
+        written = run_convert(
+            source, target, layer=layer, encoding=encoding, source_crs=source_crs, crs=crs
+        )
+    Console().print(f"wrote {written}", highlight=False, markup=False)
+
+
 def _run_audit(
     parcels,
     footprints,

@@ -17,6 +17,7 @@ from landgis.errors import CRSError
 __all__ = [
     "M2_PER_MU",
     "analysis_crs",
+    "crs_from_coordinates",
     "gauss_kruger_crs",
     "is_metric_projected",
     "parse_crs",
@@ -162,3 +163,41 @@ def analysis_crs(gdf_crs: CRS | None, bounds, *, crs=None) -> CRS:
         if not infos:
             raise
         return CRS.from_epsg(infos[0].code)
+
+
+def crs_from_coordinates(bounds) -> tuple[CRS | None, str]:
+    """Guess the CRS of coordinates that came without one, from their ranges.
+
+    Only unambiguous cases are answered: eastings carrying a CGCS2000 3°
+    Gauss-Krüger zone prefix (25–45) with plausible northings, and degrees
+    inside China (taken as CGCS2000, EPSG:4490).  Returns ``(None, reason)``
+    otherwise.
+
+    Raises
+    ------
+    CRSError
+        When the coordinates look like Gauss-Krüger with the axes swapped
+        (northing first), a common export mistake.
+
+    Examples
+    --------
+    >>> crs_from_coordinates((40_492_000, 3_596_000, 40_493_000, 3_597_000))[0].to_epsg()
+    4528
+    """
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    if (
+        25e6 <= minx <= maxx < 46e6
+        and 0 < miny <= maxy < 6e6
+        and int(minx // 1e6) == int(maxx // 1e6)
+    ):
+        zone = int(minx // 1e6)
+        return CRS.from_epsg(4488 + zone), f"eastings carry the zone prefix {zone}"
+    if 25e6 <= miny <= maxy < 46e6 and 0 < minx <= maxx < 6e6:
+        raise CRSError(
+            f"the x coordinates ({minx:.0f} …) look like northings and the y coordinates "
+            f"({miny:.0f} …) like Gauss-Krüger eastings with zone prefix: the axes are swapped "
+            "(X is the northing in Chinese surveys). Swap the columns when exporting."
+        )
+    if 73 <= minx <= maxx <= 136 and 3 <= miny <= maxy <= 54:
+        return CRS.from_epsg(4490), "degrees inside China (CGCS2000 geographic)"
+    return None, "the coordinates do not tell"

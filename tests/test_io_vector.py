@@ -176,16 +176,34 @@ def test_non_polygon_geometry_names_rows():
 
 
 def test_layer_without_crs(tmp_path):
-    frame = parcels_frame([("1", "征用", "甲", rect(0, 0, 1, 1))], crs=None)
-    with pytest.raises(CRSError, match=r"no coordinate reference system.*crs="):
-        landgis.read_parcels(frame)
-    assert landgis.read_parcels(frame, crs=4528).crs.to_epsg() == 4528
+    # Local coordinates tell nothing: the user must say.
+    local = parcels_frame([("1", "征用", "甲", shapely.box(0, 0, 10, 10))], crs=None)
+    with pytest.raises(CRSError, match=r"no coordinate reference system.*source_crs="):
+        landgis.read_parcels(local)
+    assert landgis.read_parcels(local, source_crs=4549).crs.to_epsg() == 4549
+    # Eastings with the zone prefix tell the zone: assumed, with a warning.
+    prefixed = parcels_frame([("1", "征用", "甲", rect(0, 0, 1, 1))], crs=None)
+    with pytest.warns(landgis.LandgisWarning, match=r"EPSG:4528 assumed because eastings carry"):
+        assert landgis.read_parcels(prefixed).crs.to_epsg() == 4528
+    degrees = parcels_frame(
+        [("1", "征用", "甲", shapely.box(119.9, 32.4, 119.91, 32.41))], crs=None
+    )
+    with pytest.warns(landgis.LandgisWarning, match=r"EPSG:4490 assumed"):
+        assert landgis.read_parcels(degrees).crs.to_epsg() == 4490
 
 
 def test_degrees_given_a_projected_crs_are_refused():
     frame = parcels_frame([("1", "征用", "甲", shapely.box(119.9, 32.4, 119.91, 32.41))], crs=None)
     with pytest.raises(CRSError, match=r"look like degrees"):
-        landgis.read_parcels(frame, crs=4528)
+        landgis.read_parcels(frame, source_crs=4528)
+
+
+def test_swapped_axes_are_refused():
+    swapped = shapely.box(3_596_000, 40_492_000, 3_596_100, 40_492_100)  # northing first
+    for crs in (None, 4528):
+        frame = parcels_frame([("1", "征用", "甲", swapped)], crs=crs)
+        with pytest.raises(CRSError, match=r"axes are swapped"):
+            landgis.read_parcels(frame)
 
 
 def test_invalid_geometry_is_repaired_and_counted():

@@ -20,12 +20,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landgis.crs import parse_crs
+from landgis.crs import crs_from_coordinates, parse_crs
 from landgis.errors import CRSError, GeometryError, InputFileError, SchemaError
 from landgis.io.columns import as_text, fmt_list, rename_columns, row_numbers, user_aliases, warn
 from landgis.schema import AUTHORIZED_TENURES, LAYERS, TENURES, Aliases, LayerSpec
 
-__all__ = ["read_admin", "read_footprints", "read_layer", "read_parcels", "read_planning"]
+__all__ = [
+    "read_admin",
+    "read_footprints",
+    "read_geodata",
+    "read_layer",
+    "read_parcels",
+    "read_planning",
+]
 
 Source = str | Path | gpd.GeoDataFrame
 
@@ -269,7 +276,9 @@ def read_layer(
         gdf.attrs = {}
     elif isinstance(source, str | Path):
         origin = str(source)
-        gdf = _read_file(source, spec=spec, layer=layer, encoding=encoding)
+        gdf = read_geodata(
+            source, layer=layer, encoding=encoding, source_crs=source_crs, what=spec.name
+        )
     else:
         raise TypeError(
             f"{spec.name}: expected a file path or a GeoDataFrame, got {type(source).__name__}"
@@ -296,7 +305,35 @@ def read_layer(
 _SHAPEFILE_SUFFIXES = (".shp", ".dbf")
 
 
-def _read_file(source: str | Path, *, spec: LayerSpec, layer, encoding) -> gpd.GeoDataFrame:
+def read_geodata(
+    source: str | Path, *, layer=None, encoding=None, source_crs=None, what: str = "layer"
+) -> gpd.GeoDataFrame:
+    """Any vector source landgis knows, as read (no column mapping or checks).
+
+    Boundary-point coordinate TXT (``.txt``) and DXF drawings (``.dxf``; the CRS
+    must be given as ``source_crs``, the DXF layer as ``layer``) go through
+    their own readers, everything else through GDAL.
+    """
+    suffix = Path(str(source)).suffix.lower()
+    if suffix == ".txt":
+        from landgis.io.boundary_txt import read_boundary_txt
+
+        return read_boundary_txt(source, encoding=encoding, crs=source_crs)
+    if suffix == ".dxf":
+        from landgis.io.dxf import read_dxf_polygons
+
+        if source_crs is None:
+            raise CRSError(
+                f"{source}: a DXF drawing carries no CRS; name it with source_crs= "
+                "(CLI: --source-crs), e.g. 4528."
+            )
+        return read_dxf_polygons(
+            source, crs=source_crs, encoding=encoding, layers=None if layer is None else [layer]
+        )
+    return _read_file(source, what=what, layer=layer, encoding=encoding)
+
+
+def _read_file(source: str | Path, *, what: str, layer, encoding) -> gpd.GeoDataFrame:
     import pyogrio
     from pyogrio.errors import DataLayerError, DataSourceError
 
@@ -304,10 +341,10 @@ def _read_file(source: str | Path, *, spec: LayerSpec, layer, encoding) -> gpd.G
     virtual = text.startswith(("zip://", "/vsi"))  # GDAL paths: keep them as written
     path = text if virtual else Path(source)
     if not virtual and not Path(path).exists():
-        raise InputFileError(f"{path}: file not found ({spec.label}).")
+        raise InputFileError(f"{path}: file not found ({what}).")
     try:
         if layer is None:
-            layer = _pick_layer(path, spec, pyogrio.list_layers(path))
+            layer = _pick_layer(path, what, pyogrio.list_layers(path))
         kwargs: dict[str, Any] = {"engine": "pyogrio", "layer": layer}
         is_shapefile = text.lower().endswith(_SHAPEFILE_SUFFIXES) or virtual
         encoding = (encoding or _sniff_dbf_encoding(Path(path))) if is_shapefile else None
@@ -338,18 +375,18 @@ _LAYER_NAMES = {
 }
 
 
-def _pick_layer(path, spec: LayerSpec, layers) -> str | int:
+def _pick_layer(path, what: str, layers) -> str | int:
     """The only layer, or the one named like the layer kind; else say which exist."""
     names = [str(n) for n in layers[:, 0]] if len(layers) else []
     if len(names) <= 1:
         return 0
-    wanted = _LAYER_NAMES.get(spec.name, (spec.name,))
+    wanted = _LAYER_NAMES.get(what, (what,))
     matches = [n for n in names if n.casefold() in {w.casefold() for w in wanted}]
     if len(matches) == 1:
         return matches[0]
     raise InputFileError(
         f"{path}: holds {len(names)} layers ({', '.join(names[:10])}); say which one holds the "
-        f"{spec.name} with layer=… (CLI: --{spec.name}-layer NAME)."
+        f"{what} with layer=… (CLI: --{what}-layer NAME)."
     )
 
 
@@ -389,13 +426,23 @@ def _set_crs(gdf: gpd.GeoDataFrame, *, crs, source_crs, origin: str) -> gpd.GeoD
             gdf.attrs["landgis"]["crs_overridden"] = gdf.crs.to_string()
         gdf = gdf.set_crs(given, allow_override=True)
     elif gdf.crs is None:
-        if crs is None:
-            raise CRSError(
-                f"{origin}: the layer has no coordinate reference system (no .prj?). Name it "
-                "with source_crs= (CLI: --source-crs), e.g. 4528 for CGCS2000 3° Gauss-Krüger "
-                "zone 40 with zone prefix, 4490 for CGCS2000 degrees."
+        guess, reason = crs_from_coordinates(gdf.total_bounds) if len(gdf) else (None, "")
+        if guess is not None:
+            warn(
+                gdf,
+                f"{origin}: the layer has no CRS; {guess.to_string()} assumed because "
+                f"{reason} (say otherwise with source_crs=).",
             )
-        gdf = gdf.set_crs(parse_crs(crs))
+            gdf = gdf.set_crs(guess)
+        elif crs is not None:
+            gdf = gdf.set_crs(parse_crs(crs))
+        else:
+            raise CRSError(
+                f"{origin}: the layer has no coordinate reference system (no .prj?) and "
+                f"{reason}. Name it with source_crs= (CLI: --source-crs), e.g. 4528 for "
+                "CGCS2000 3° Gauss-Krüger zone 40 with zone prefix, 4549 for the same zone "
+                "without prefix, 4490 for CGCS2000 degrees."
+            )
     _check_coordinates_fit(gdf, origin)
     if crs is not None:
         target = parse_crs(crs)
@@ -429,6 +476,8 @@ def _check_coordinates_fit(gdf: gpd.GeoDataFrame, origin: str) -> None:
             f"layer says {gdf.crs.to_string()} (a GeoJSON without a crs member says so by "
             f"default). Name the real CRS with source_crs= (CLI: --source-crs){hint}."
         )
+    if gdf.crs.is_projected and 25e6 <= miny < 46e6 and 0 < minx < 6e6:
+        crs_from_coordinates((minx, miny, maxx, maxy))  # raises: the axes are swapped
     if gdf.crs.is_projected and degrees and maxx - minx < 10:
         raise CRSError(
             f"{origin}: coordinates look like degrees ({minx:.4f}, {miny:.4f} …) but the layer "
