@@ -217,8 +217,11 @@ def read_dxf_polygons(
 
     Examples
     --------
-    >>> parcels = read_dxf_polygons("红线图.dxf", crs=4528, layers=["红线"])  # doctest: +SKIP
-    >>> parcels[["layer", "entity", "area_m2"]]  # doctest: +SKIP
+    A drawing from the survey institute, in CGCS2000 zone 40, red lines on the
+    layer 红线::
+
+        parcels = read_dxf_polygons("红线图.dxf", crs=4528, layers=["红线"])
+        parcels[["layer", "entity", "area_m2"]]
     """
     path = _check_path(path)
     crs_obj, factor = _check_crs(crs, path)
@@ -344,7 +347,9 @@ def dxf_layers(
 
     Examples
     --------
-    >>> dxf_layers("红线图.dxf")[["layer", "LWPOLYLINE", "closed", "outlines"]]  # doctest: +SKIP
+    Which layer holds the red lines? ::
+
+        dxf_layers("红线图.dxf")[["layer", "LWPOLYLINE", "closed", "outlines"]]
     """
     path = _check_path(path)
     snap = _check_number(snap, "snap", "metres")
