@@ -25,6 +25,9 @@ from landgis.errors import (
     LandgisWarning,
     SchemaError,
 )
+from landgis.io.boundary_txt import read_boundary_txt, write_boundary_txt
+from landgis.io.convert import convert
+from landgis.io.dxf import dxf_layers, read_dxf_polygons
 from landgis.io.registers import read_register
 from landgis.io.vector import (
     read_admin,
@@ -46,13 +49,18 @@ __all__ = [
     "__version__",
     "analysis_crs",
     "audit",
+    "convert",
+    "dxf_layers",
     "gauss_kruger_crs",
     "get_path",
     "load_campaign",
     "read_admin",
+    "read_boundary_txt",
+    "read_dxf_polygons",
     "read_footprints",
     "read_parcels",
     "read_planning",
     "read_register",
     "to_mu",
+    "write_boundary_txt",
 ]
