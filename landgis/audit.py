@@ -26,7 +26,7 @@ import pandas as pd
 from landgis.config import Campaign, load_campaign
 from landgis.crs import M2_PER_MU, analysis_crs
 from landgis.engine import run
-from landgis.errors import CRSError, LandgisWarning
+from landgis.errors import CRSError, InputFileError, LandgisWarning
 from landgis.findings import build_findings
 from landgis.io.atomic import atomic_path
 from landgis.io.vector import Source, read_admin, read_footprints, read_parcels, read_planning
@@ -201,6 +201,7 @@ class Audit:
             Name → path of every file written.
         """
         outdir = Path(outdir)
+        self._refuse_overwriting_inputs(outdir)
         outdir.mkdir(parents=True, exist_ok=True)
         written = {
             "findings.csv": self.to_csv(outdir / "findings.csv", lang=lang),
@@ -222,6 +223,28 @@ class Audit:
             )
         written["summary.json"] = outdir / "summary.json"
         return written
+
+    def _refuse_overwriting_inputs(self, outdir: Path) -> None:
+        """An output must never replace an input (e.g. ``-o`` the folder of the data)."""
+        inputs = {
+            Path(i["source"]).resolve()
+            for i in self.report.get("inputs", {}).values()
+            if Path(i["source"]).is_file()
+        }
+        outputs = (
+            "findings.csv",
+            "findings.gpkg",
+            "findings.xlsx",
+            "summary.csv",
+            "holders.csv",
+            "summary.json",
+        )
+        clash = [name for name in outputs if (outdir / name).resolve() in inputs]
+        if clash:
+            raise InputFileError(
+                f"{outdir / clash[0]}: is one of the inputs; write the outputs to another "
+                "folder (-o)."
+            )
 
     def trail(self) -> dict[str, Any]:
         """The audit trail plus the category summary, as JSON-ready data."""

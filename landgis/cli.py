@@ -6,7 +6,9 @@ the fix; no traceback), 1 an unexpected internal error.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -349,12 +351,44 @@ def _progress(quiet: bool, stages: int = _STAGES):
 
 @contextmanager
 def _handled():
-    """Turn landgis' own errors, and files that cannot be written, into exit code 2."""
+    """Errors a user can act on, as a message and an exit code, never a traceback.
+
+    landgis' own errors and files that cannot be read or written exit with 2;
+    Ctrl-C or SIGTERM with 130, after the writer in progress has removed its
+    temporary file (every output is either the previous one or complete);
+    running out of memory with 1.
+    """
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try:
         yield
     except (LandgisError, OSError) as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        err.print(
+            "[bold red]interrupted:[/] every output file is either the previous one or "
+            "complete; none is half-written.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(130)
+    except MemoryError:
+        err.print(
+            "[bold red]error:[/] not enough memory for these layers; run with "
+            "--threads 1, or audit the zone street by street.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum, frame):
+    """SIGTERM as Ctrl-C, so that writers clean up on the way out."""
+    raise KeyboardInterrupt
 
 
 def _print_summary(result: landgis.Audit, written: dict[str, Path]) -> None:

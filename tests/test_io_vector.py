@@ -176,8 +176,9 @@ def test_non_polygon_geometry_names_rows():
 
 
 def test_layer_without_crs(tmp_path):
-    # Local coordinates tell nothing: the user must say.
-    local = parcels_frame([("1", "征用", "甲", shapely.box(0, 0, 10, 10))], crs=None)
+    # Gauss-Krüger metres without the zone prefix do not tell the zone: the user must say.
+    box = shapely.box(492_000, 3_596_000, 492_010, 3_596_010)
+    local = parcels_frame([("1", "征用", "甲", box)], crs=None)
     with pytest.raises(CRSError, match=r"no coordinate reference system.*source_crs="):
         landgis.read_parcels(local)
     assert landgis.read_parcels(local, source_crs=4549).crs.to_epsg() == 4549

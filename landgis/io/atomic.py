@@ -1,15 +1,20 @@
 """Write files so that a reader never sees half of one.
 
-Each output is written under a temporary name in the same directory and
-renamed over the target only when complete: an interrupted run leaves the
-previous file intact and no partial file behind.
+Each output is written under a hidden temporary name in the same directory
+(``.<name>.<random>.tmp<suffix>``) and renamed over the target only when
+complete: an interrupted run (Ctrl-C, SIGTERM, a full disk) leaves the previous
+file intact and removes its temporary file.  A process killed outright
+(SIGKILL, power loss) cannot clean up; its leftover is removed by the next
+write of the same file once it is a minute old.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +36,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(target)
     # Keep the suffix: GDAL picks and checks formats by it.
     fd, name = tempfile.mkstemp(
         prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
@@ -42,5 +48,15 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, target)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for leftover in (tmp, *tmp.parent.glob(glob.escape(tmp.stem) + ".*")):
+            leftover.unlink(missing_ok=True)  # a Shapefile's side files too
+
+
+def _remove_stale(target: Path, age: float = 60.0) -> None:
+    """Temporary files of ``target`` left by a killed run (older than ``age`` s)."""
+    now = time.time()
+    pattern = f".{glob.escape(target.stem)}.*.tmp{glob.escape(target.suffix)}"
+    for leftover in target.parent.glob(pattern):
+        with contextlib.suppress(OSError):
+            if now - leftover.stat().st_mtime > age:
+                leftover.unlink()

@@ -11,6 +11,7 @@ the fix.
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pandas as pd
 import shapely
 
 from landgis.crs import crs_from_coordinates, parse_crs
-from landgis.errors import CRSError, GeometryError, InputFileError, SchemaError
+from landgis.errors import CRSError, GeometryError, InputFileError, LandgisWarning, SchemaError
 from landgis.io.columns import as_text, fmt_list, rename_columns, row_numbers, user_aliases, warn
 from landgis.schema import AUTHORIZED_TENURES, LAYERS, TENURES, Aliases, LayerSpec
 
@@ -330,6 +331,8 @@ def read_geodata(
         return read_dxf_polygons(
             source, crs=source_crs, encoding=encoding, layers=None if layer is None else [layer]
         )
+    if suffix == ".zip":
+        return _read_zip(source, what=what, layer=layer, encoding=encoding)
     return _read_file(source, what=what, layer=layer, encoding=encoding)
 
 
@@ -365,6 +368,13 @@ def _read_file(source: str | Path, *, what: str, layer, encoding) -> gpd.GeoData
             f"{path}: attribute text is not valid {exc.encoding}; pass encoding='gbk' "
             "(CLI: --encoding gbk) or the file's real encoding, or fix its .cpg file."
         ) from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith(("pyarrow", "pyogrio")):  # ArrowInvalid …
+            raise InputFileError(
+                f"{path}: cannot be read ({exc}); if the text is not UTF-8 pass encoding= "
+                "(CLI: --encoding gbk)."
+            ) from exc
+        raise
 
 
 _LAYER_NAMES = {
@@ -391,21 +401,24 @@ def _pick_layer(path, what: str, layers) -> str | int:
 
 
 def _sniff_dbf_encoding(path: Path) -> str | None:
-    """The encoding of a Shapefile's DBF without ``.cpg``: UTF-8 or else GB18030.
+    """The encoding of a Shapefile's DBF: UTF-8 when it is valid UTF-8, else GB18030.
 
-    GDAL decodes such a DBF as Latin-1, which turns Chinese names into mojibake;
-    Chinese land offices write GBK.  A ``.cpg`` beside the file is trusted.
+    GDAL decodes a DBF without ``.cpg`` as Latin-1, which turns Chinese names
+    into mojibake; Chinese land offices write GBK.  A ``.cpg`` is trusted,
+    except one that claims UTF-8 over bytes that are not (a common export bug).
     """
     if path.suffix.lower() not in _SHAPEFILE_SUFFIXES:
         return None
-    dbf = path.with_suffix(".dbf")
-    if not dbf.is_file():
-        dbf = path.with_suffix(".DBF")
-    if (
-        not dbf.is_file()
-        or path.with_suffix(".cpg").is_file()
-        or path.with_suffix(".CPG").is_file()
-    ):
+    dbf = next(
+        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.is_file()), None
+    )
+    cpg = next(
+        (p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.is_file()), None
+    )
+    if dbf is None:
+        return None
+    claims_utf8 = cpg is not None and "utf" in cpg.read_text(errors="replace").lower()
+    if cpg is not None and not claims_utf8:
         return None
     data = dbf.read_bytes()
     if data.isascii():
@@ -414,7 +427,51 @@ def _sniff_dbf_encoding(path: Path) -> str | None:
         data.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
+        if claims_utf8:
+            warnings.warn(
+                f"{cpg}: says UTF-8, but the attributes are not; read as GBK (GB18030).",
+                LandgisWarning,
+                stacklevel=5,
+            )
         return "gb18030"  # a superset of GBK and GB2312
+
+
+def _read_zip(source: str | Path, *, what: str, layer, encoding) -> gpd.GeoDataFrame:
+    """A zipped delivery: read its one data file in place (nothing is extracted).
+
+    Members whose path climbs out of the archive (``../x.shp``) or is absolute
+    are refused, as a careless unzip would write them elsewhere.
+    """
+    import zipfile
+
+    path = Path(source)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputFileError(f"{path}: not a readable zip archive ({exc}).") from exc
+    unsafe = [
+        n
+        for n in names
+        if n.startswith(("/", "\\")) or ".." in Path(n).parts or ":" in n.split("/")[0]
+    ]
+    if unsafe:
+        raise InputFileError(
+            f"{path}: members {unsafe[:3]} point outside the archive; it is refused. "
+            "Ask the sender for a clean archive."
+        )
+    data = [
+        n
+        for n in names
+        if n.lower().endswith((".shp", ".gpkg", ".geojson", ".json"))
+        and not n.startswith("__MACOSX")
+    ]
+    if len(data) != 1:
+        raise InputFileError(
+            f"{path}: holds {len(data)} data files ({', '.join(data[:6]) or 'none'}); name one "
+            f"as zip://{path}!<member>."
+        )
+    return _read_file(f"zip://{path}!{data[0]}", what=what, layer=layer, encoding=encoding)
 
 
 def _set_crs(gdf: gpd.GeoDataFrame, *, crs, source_crs, origin: str) -> gpd.GeoDataFrame:
@@ -458,13 +515,22 @@ def _set_crs(gdf: gpd.GeoDataFrame, *, crs, source_crs, origin: str) -> gpd.GeoD
 
 
 def _check_coordinates_fit(gdf: gpd.GeoDataFrame, origin: str) -> None:
-    """Degrees in a projected layer, or metres in a geographic one, are caught here."""
-    geoms = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
-    if not len(geoms):
+    """Coordinates that do not fit the layer's CRS are caught here, naming the fix:
+    degrees in a projected layer, metres (or swapped axes) in a geographic one,
+    and single rows blown far outside the CRS's area (corrupt coordinates)."""
+    usable = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
+    if not usable.any():
         return
-    minx, miny, maxx, maxy = geoms.total_bounds
+    bounds = gdf.geometry[usable].bounds
+    minx, miny = bounds["minx"].median(), bounds["miny"].median()
+    maxx, maxy = bounds["maxx"].median(), bounds["maxy"].median()
     degrees = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
     if gdf.crs.is_geographic and not degrees:
+        if -90 <= minx <= maxx <= 90 and 90 < maxy <= 180:
+            raise CRSError(
+                f"{origin}: x runs {minx:.3f}–{maxx:.3f} and y {miny:.3f}–{maxy:.3f}: latitude "
+                "and longitude are swapped (x must be the longitude). Swap them when exporting."
+            )
         hint = ""
         if 25e6 <= minx <= maxx < 46e6:
             hint = (
@@ -484,6 +550,32 @@ def _check_coordinates_fit(gdf: gpd.GeoDataFrame, origin: str) -> None:
             f"is taken to be in {gdf.crs.to_string()}, which is projected; give "
             "source_crs=4490 (CGCS2000 geographic) or the CRS the data was surveyed in."
         )
+    far = _far_outside(gdf.crs, bounds)
+    if far.any():
+        rows = [int(r) for r in bounds.index[far]]
+        raise GeometryError(
+            f"{origin}: rows {fmt_list(rows)} have coordinates far outside the area of "
+            f"{gdf.crs.to_string()} (e.g. x = {bounds['maxx'][far].iloc[0]:.6g}): corrupt "
+            "coordinates. Fix or remove those rows."
+        )
+
+
+def _far_outside(crs, bounds: pd.DataFrame) -> np.ndarray:
+    """Rows whose bounds lie more than 10° beyond the CRS's area of use."""
+    from pyproj import Transformer
+
+    area = crs.area_of_use
+    if area is None:
+        return np.zeros(len(bounds), dtype=bool)
+    to_degrees = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    out = np.zeros(len(bounds), dtype=bool)
+    for x, y in (("minx", "miny"), ("maxx", "maxy")):
+        with np.errstate(all="ignore"):
+            lon, lat = to_degrees.transform(bounds[x].to_numpy(), bounds[y].to_numpy())
+        out |= ~np.isfinite(lon) | ~np.isfinite(lat)
+        out |= (lon < area.west - 10) | (lon > area.east + 10)
+        out |= (lat < area.south - 10) | (lat > area.north + 10)
+    return out
 
 
 def _clean_geometries(
