@@ -14,7 +14,7 @@ import html
 import json
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from landgis.accounts import apply_registers
 from landgis.config import Campaign, load_campaign
 from landgis.crs import M2_PER_MU, analysis_crs
 from landgis.engine import run
 from landgis.errors import CRSError, InputFileError, LandgisWarning
 from landgis.findings import build_findings
 from landgis.io.atomic import atomic_path
+from landgis.io.registers import read_registers
 from landgis.io.vector import Source, read_admin, read_footprints, read_parcels, read_planning
 from landgis.present import category_summary, holder_summary, write_csv, write_gpkg, write_xlsx
 from landgis.present.csv import write_table
@@ -63,6 +65,11 @@ class Audit:
     report
         The audit trail: version, inputs with hashes, CRS, options, repairs and
         warnings, timings.
+    evaluation
+        The per-mu evaluation (亩均效益评价) per enterprise, when an enterprise
+        register was given.
+    problems
+        Register rows set aside: ``source, row, column, value, problem``.
     """
 
     findings: gpd.GeoDataFrame
@@ -74,6 +81,8 @@ class Audit:
     admin: gpd.GeoDataFrame | None
     campaign: Campaign
     report: dict[str, Any] = field(default_factory=dict)
+    evaluation: pd.DataFrame | None = None
+    problems: list[dict] = field(default_factory=list)
 
     @property
     def crs(self):
@@ -105,6 +114,11 @@ class Audit:
                 "footprints": self.footprints,
                 "planning": self.planning,
                 "admin": self.admin,
+            },
+            tables={
+                "holders": self.holders.reset_index(),
+                "parcel_use": self.parcel_use,
+                "evaluation": None if self.evaluation is None else self.evaluation.reset_index(),
             },
         )
 
@@ -182,6 +196,30 @@ class Audit:
             title=self.campaign.name,
         )
 
+    def write_report(self, outdir: str | Path) -> dict[str, Path]:
+        """Write ``report.xlsx`` (coordination group) and ``dossiers/<enterprise>.xlsx``."""
+        from landgis.present.report import write_dossiers, write_report
+
+        outdir = Path(outdir)
+        written = {
+            "report.xlsx": write_report(
+                outdir / "report.xlsx",
+                self.findings,
+                evaluation=self.evaluation,
+                title=self.campaign.name,
+            )
+        }
+        dossiers = write_dossiers(
+            outdir / "dossiers",
+            self.findings,
+            parcels=self.parcels,
+            holders=self.holders,
+            parcel_use=self.parcel_use,
+            evaluation=self.evaluation,
+        )
+        written.update({f"dossiers/{p.name}": p for p in dossiers.values()})
+        return written
+
     def write(self, outdir: str | Path, *, lang: str = "zh", xlsx: bool = False) -> dict[str, Path]:
         """Write ``findings.csv``, ``findings.gpkg`` and the summaries to ``outdir``.
 
@@ -215,6 +253,16 @@ class Audit:
         ):
             written[name] = write_table(
                 labelled(table, lang=lang), outdir / name, float_format="%.4f"
+            )
+        if self.evaluation is not None:
+            written["evaluation.csv"] = write_table(
+                labelled(self.evaluation.reset_index(), lang=lang),
+                outdir / "evaluation.csv",
+                float_format="%.4f",
+            )
+        if self.problems:
+            written["problems.csv"] = write_table(
+                labelled(pd.DataFrame(self.problems), lang=lang), outdir / "problems.csv"
             )
         with atomic_path(outdir / "summary.json") as tmp:
             tmp.write_text(
@@ -251,6 +299,7 @@ class Audit:
         summary = self.summary("category")
         return {
             **self.report,
+            "register_problems": self.problems,
             "categories": summary.to_dict(orient="records"),
             "findings": len(self.findings),
         }
@@ -304,6 +353,7 @@ def audit(
     config: Campaign | Mapping[str, Any] | str | Path | None = None,
     aliases: Mapping[str, Any] | str | Path | None = None,
     encoding: str | None = None,
+    registers: Mapping[str, Any] | Sequence[Any] | str | Path | None = None,
     threads: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Audit:
@@ -348,6 +398,13 @@ def audit(
         Extra column and tenure aliases (dict or TOML/YAML file).
     encoding
         Attribute encoding of the input files (e.g. ``"gbk"``).
+    registers
+        Lease, payment, fee and enterprise registers (.xlsx/.csv): a mapping
+        ``{"leases": path, …}`` or a list of files whose kind (and each sheet's)
+        is recognised from its header.  They add ``rent_arrears``,
+        ``fee_arrears``, ``low_efficiency``, the rent owed for over-use of
+        leased land and the rent paid for leased-in land; rows that cannot be
+        used are listed in :attr:`Audit.problems` and the rest still count.
     threads
         Threads for the geometry work (default: every core); results do not
         depend on it.
@@ -409,9 +466,37 @@ def audit(
         threads=threads,
         progress=say,
     )
+    raw, evaluation, problems = result.raw, None, []
+    if registers is not None:
+        say("reading registers")
+        tables = read_registers(registers, aliases=user_aliases, encoding=encoding)
+        accounts = apply_registers(
+            raw,
+            registers=tables,
+            parcels=layers["parcels"],
+            footprints=layers["footprints"],
+            holders=result.holders,
+            parcel_use=result.parcels,
+            campaign=campaign,
+        )
+        raw, evaluation, problems = accounts.raw, accounts.evaluation, accounts.problems
+        if problems:
+            rows = ", ".join(
+                f"{p['source']} row {p['row']} ({p['column']}: {p['problem']})"
+                for p in problems[:3]
+            )
+            message = (
+                f"{len(problems)} register row(s) set aside, the rest counted: {rows}"
+                + (" …" if len(problems) > 3 else "")
+                + "; all of them in problems.csv"
+            )
+            layers["parcels"].attrs.setdefault("landgis", {}).setdefault("warnings", []).append(
+                message
+            )
+            warnings.warn(message, LandgisWarning, stacklevel=2)
     say("building findings")
     findings = build_findings(
-        result.raw,
+        raw,
         parcels=layers["parcels"],
         campaign=campaign,
         planning=layers.get("planning"),
@@ -442,6 +527,8 @@ def audit(
         admin=layers.get("admin"),
         campaign=campaign,
         report=report,
+        evaluation=evaluation,
+        problems=problems,
     )
 
 

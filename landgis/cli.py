@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 import landgis
-from landgis.errors import LandgisError
+from landgis.errors import LandgisError, LandgisWarning
 from landgis.present.webmap import BASEMAPS
 
 _STAGES = 8  # reading, 5 engine stages, building findings, writing
@@ -153,6 +154,21 @@ _audit_options = [
         help="Your Tianditu (天地图) key; or set TIANDITU_KEY.",
     ),
     click.option(
+        "--registers",
+        multiple=True,
+        type=click.Path(path_type=str),
+        help="A lease, payment, fee or enterprise register (.xlsx or .csv); repeat for several. "
+        "Each sheet's kind is recognised from its header. Adds rent and fee arrears, the rent "
+        "owed for over-use of leased land, the rent paid for leased-in land and the per-mu "
+        "evaluation (class D: low_efficiency).",
+    ),
+    click.option(
+        "--report",
+        is_flag=True,
+        help="Also write report.xlsx for the coordination group (summary, all findings, one "
+        "sheet per working group, the evaluation) and dossiers/<enterprise>.xlsx (一企一策).",
+    ),
+    click.option(
         "--xlsx",
         is_flag=True,
         help="Also write findings.xlsx: the CSV's table as an "
@@ -212,8 +228,11 @@ def demo(outdir: Path, lang: str, quiet: bool) -> None:
         admin=landgis.get_path("admin"),
         lang=lang,
         quiet=quiet,
-        xlsx=True,  # small: show the workbook and the maps too
+        xlsx=True,  # small: show the workbook, the maps, the registers and the report too
         maps=True,
+        report=True,
+        registers=[landgis.datasets.sample_dir() / "registers.xlsx"],
+        config=landgis.datasets.sample_dir() / "campaign.toml",
     )
 
 
@@ -251,8 +270,8 @@ def map_command(
         layers = read_outputs(outdir)
         written = write_maps(
             outdir,
-            layers.pop("findings"),
-            **layers,
+            layers["findings"],
+            **{k: layers[k] for k in ("parcels", "footprints", "planning", "admin")},
             basemap=basemap,
             tianditu_key=tianditu_key,
             png=not no_png,
@@ -260,6 +279,41 @@ def map_command(
     if not quiet:
         for path in written.values():
             Console().print(f"wrote {path}", highlight=False)
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-q", "--quiet", is_flag=True, help="Do not list the files written.")
+def report(outdir: Path, quiet: bool) -> None:
+    """Write OUTDIR/report.xlsx and OUTDIR/dossiers/ from an earlier audit's findings.gpkg.
+
+    report.xlsx is for the coordination group (综合组): a summary per category,
+    working group and street (count, 亩, amounts owed), every finding, one sheet
+    per working group and the per-mu evaluation.  dossiers/<enterprise>.xlsx is
+    one page per enterprise (一企一策): parcels, use, findings, amounts, class.
+    """
+    from landgis.io.outputs import read_outputs
+    from landgis.present.report import write_dossiers, write_report
+
+    with _handled():
+        layers = read_outputs(outdir)
+        findings = layers["findings"]
+        evaluation = layers.get("evaluation")
+        if evaluation is not None:
+            evaluation = evaluation.set_index("holder")
+        written = [write_report(outdir / "report.xlsx", findings, evaluation=evaluation)]
+        if layers.get("holders") is not None and layers.get("parcel_use") is not None:
+            written += write_dossiers(
+                outdir / "dossiers",
+                findings,
+                parcels=layers["parcels"],
+                holders=layers["holders"].set_index("holder"),
+                parcel_use=layers["parcel_use"],
+                evaluation=evaluation,
+            ).values()
+    if not quiet:
+        for path in written:
+            Console().print(f"wrote {path}", highlight=False, markup=False)
 
 
 @main.command()
@@ -311,17 +365,26 @@ def _run_audit(
     maps: bool = False,
     basemap: str = "osm",
     tianditu_key: str | None = None,
+    report: bool = False,
+    registers=(),
     **options,
 ) -> None:
     if maps and basemap.startswith("tianditu") and not tianditu_key:
         raise click.UsageError("--basemap tianditu needs --tianditu-key KEY (or TIANDITU_KEY).")
-    with _handled(), _progress(quiet, stages=_STAGES + maps) as step:
-        result = landgis.audit(parcels, footprints, progress=step, **options)
+    with _handled(), _progress(quiet, stages=_STAGES + maps) as step, warnings.catch_warnings():
+        warnings.simplefilter("ignore", LandgisWarning)  # listed below, from the report
+        result = landgis.audit(
+            parcels, footprints, progress=step, registers=list(registers) or None, **options
+        )
         step("writing outputs")
         written = result.write(outdir, lang=lang, xlsx=xlsx)
+        if report:
+            written.update(result.write_report(outdir))
         if maps:
             step("drawing maps")
             written.update(result.write_maps(outdir, basemap=basemap, tianditu_key=tianditu_key))
+    for message in result.report.get("warnings", []):  # shown even when quiet
+        err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if not quiet:
         _print_summary(result, written)
 
@@ -414,8 +477,6 @@ def _print_summary(result: landgis.Audit, written: dict[str, Path]) -> None:
             f"{row.area_mu:,.2f}",
         )
     out.print(table)
-    for message in result.report.get("warnings", []):
-        out.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
     for key, value in result.report.get("repairs", {}).items():
         out.print(f"repaired: {escape(key)} = {value}", highlight=False, markup=False)
     for path in written.values():

@@ -19,7 +19,7 @@ from typing import Any
 from landgis.errors import ConfigError
 from landgis.rules import CATEGORIES
 
-__all__ = ["Campaign", "load_campaign"]
+__all__ = ["Campaign", "EvaluationScheme", "Indicator", "load_campaign"]
 
 #: Campaign stages and their default deadlines.
 DEFAULT_DEADLINES: dict[str, dt.date] = {
@@ -28,6 +28,76 @@ DEFAULT_DEADLINES: dict[str, dt.date] = {
     "rectify": dt.date(2024, 12, 31),  # 限期整改红线外违规用地
     "plan": dt.date(2024, 12, 31),  # 一企一策、一事一议
 }
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of the per-mu evaluation (亩均效益评价).
+
+    ``code`` is one of :data:`INDICATORS`; the indicator scores
+    ``min(value / benchmark, cap) × weight``.
+    """
+
+    code: str
+    weight: float
+    benchmark: float
+
+
+#: Indicators landgis computes from the enterprise table (money in 万元, land in 亩).
+INDICATORS: dict[str, str] = {
+    "tax_per_mu": "亩均税收（万元/亩）",
+    "revenue_per_mu": "亩均营业收入（万元/亩）",
+    "value_added_per_mu": "亩均工业增加值（万元/亩）",
+    "value_added_per_energy": "单位能耗工业增加值（万元/吨标煤）",
+    "productivity": "全员劳动生产率（万元/人）",
+    "rd_intensity": "研发经费投入强度（%）",
+}
+
+
+@dataclass(frozen=True)
+class EvaluationScheme:
+    """Weights, benchmarks and class cut-offs of the per-mu evaluation.
+
+    The default follows the scheme Linhai (临海市, Zhejiang) published for
+    2014–2016: for enterprises on 3 亩 or more, 亩均税收 weight 40 (benchmark
+    15 万元/亩), 亩均销售收入 10 (300 万元/亩), 单位能耗工业增加值 20 (3 万元/吨标煤),
+    全员劳动生产率 10 (15 万元/人); for smaller ones 亩均税收 50 and 亩均销售收入
+    20.  Its COD, water and electricity indicators have no column in the
+    enterprise table, so their weights are left out and the rest are scaled
+    to 100.  The cap (1.5 × weight) and the class cut-offs (A ≥ 100, B ≥ 70,
+    C ≥ 50, D below) are landgis' defaults, not the published scheme's; set
+    the locality's own in the campaign file.
+    """
+
+    indicators: tuple[Indicator, ...] = (
+        Indicator("tax_per_mu", 40, 15),
+        Indicator("revenue_per_mu", 10, 300),
+        Indicator("value_added_per_energy", 20, 3),
+        Indicator("productivity", 10, 15),
+    )
+    small_indicators: tuple[Indicator, ...] = (
+        Indicator("tax_per_mu", 50, 15),
+        Indicator("revenue_per_mu", 20, 300),
+    )
+    small_mu: float = 3.0
+    cap: float = 1.5
+    classes: Mapping[str, float] = field(default_factory=lambda: {"A": 100.0, "B": 70.0, "C": 50.0})
+    protection_years: float = 3.0
+
+    def __post_init__(self) -> None:
+        for ind in (*self.indicators, *self.small_indicators):
+            if ind.code not in INDICATORS:
+                raise ConfigError(
+                    f"evaluation indicator {ind.code!r} unknown; use one of {list(INDICATORS)}."
+                )
+            if not (ind.weight > 0 and ind.benchmark > 0):
+                raise ConfigError(
+                    f"evaluation indicator {ind.code}: weight and benchmark must be positive."
+                )
+        if set(self.classes) != {"A", "B", "C"} or not (
+            self.classes["A"] > self.classes["B"] > self.classes["C"]
+        ):
+            raise ConfigError("evaluation classes need A > B > C score cut-offs (D is below C).")
 
 
 @dataclass(frozen=True)
@@ -58,6 +128,15 @@ class Campaign:
     agricultural_park_zones
         Names (``zone`` values of the planning layer) of the modern agricultural
         park; findings there go to ``agricultural_park_group``.
+    as_of
+        The date rents and fees are due to (default: the day of the run).
+    overuse_rent_from
+        Over-use on leased land owes rent for the extra area from this date
+        (default: the survey date of the footprints, when they carry one).
+    arrears_tolerance
+        Amounts owed up to this many 元 are not arrears (rounding).
+    evaluation
+        The per-mu evaluation scheme.
     """
 
     name: str = "土地资源核查处置"
@@ -70,6 +149,15 @@ class Campaign:
     planning_share: float = 0.5
     agricultural_park_zones: tuple[str, ...] = ("现代农业园",)
     agricultural_park_group: str = "现代农业园农业农村组"
+    as_of: dt.date | None = None
+    overuse_rent_from: dt.date | None = None
+    arrears_tolerance: float = 1.0
+    evaluation: EvaluationScheme = field(default_factory=EvaluationScheme)
+
+    @property
+    def due_date(self) -> dt.date:
+        """:attr:`as_of`, or today."""
+        return self.as_of or dt.date.today()
 
     def __post_init__(self) -> None:
         if not self.min_area >= 0:  # also refuses NaN
@@ -99,7 +187,16 @@ class Campaign:
 
 
 _SECTIONS = {
-    "campaign": {"name"},
+    "campaign": {"name", "as_of"},
+    "money": {"overuse_rent_from", "arrears_tolerance"},
+    "evaluation": {
+        "indicators",
+        "small_indicators",
+        "small_mu",
+        "cap",
+        "classes",
+        "protection_years",
+    },
     "deadlines": None,  # free keys, checked by Campaign
     "audit": {"min_area", "idle_ratio", "grid_size", "planning_share"},
     "area_mismatch": {"relative", "mu"},
@@ -163,6 +260,19 @@ def load_campaign(source: Campaign | Mapping[str, Any] | str | Path | None = Non
     kwargs: dict[str, Any] = {}
     if "name" in data.get("campaign", {}):
         kwargs["name"] = str(data["campaign"]["name"])
+    if "as_of" in data.get("campaign", {}):
+        kwargs["as_of"] = _as_date(data["campaign"]["as_of"], origin=origin, key="campaign.as_of")
+    money = data.get("money", {})
+    if "overuse_rent_from" in money:
+        kwargs["overuse_rent_from"] = _as_date(
+            money["overuse_rent_from"], origin=origin, key="money.overuse_rent_from"
+        )
+    if "arrears_tolerance" in money:
+        kwargs["arrears_tolerance"] = _as_float(
+            money["arrears_tolerance"], origin=origin, key="money.arrears_tolerance"
+        )
+    if "evaluation" in data:
+        kwargs["evaluation"] = _scheme(data["evaluation"], origin)
     if "deadlines" in data:
         deadlines = dict(DEFAULT_DEADLINES)
         for key, value in data["deadlines"].items():
@@ -187,6 +297,36 @@ def load_campaign(source: Campaign | Mapping[str, Any] | str | Path | None = Non
         kwargs["agricultural_park_group"] = str(routing["agricultural_park_group"])
     try:
         return Campaign(**kwargs)
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+
+
+def _scheme(table: Mapping[str, Any], origin: str) -> EvaluationScheme:
+    default = EvaluationScheme()
+    kwargs: dict[str, Any] = {}
+    for key in ("indicators", "small_indicators"):
+        if key in table:
+            rows = table[key]
+            try:
+                kwargs[key] = tuple(
+                    Indicator(str(r["code"]), float(r["weight"]), float(r["benchmark"]))
+                    for r in rows
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ConfigError(
+                    f"{origin}: [[evaluation.{key}]] needs code, weight and "
+                    f"benchmark in every entry ({exc})."
+                ) from None
+    for key in ("small_mu", "cap", "protection_years"):
+        if key in table:
+            kwargs[key] = _as_float(table[key], origin=origin, key=f"evaluation.{key}")
+    if "classes" in table:
+        kwargs["classes"] = {
+            str(k): _as_float(v, origin=origin, key=f"evaluation.classes.{k}")
+            for k, v in dict(table["classes"]).items()
+        }
+    try:
+        return replace(default, **kwargs)
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
 

@@ -41,7 +41,16 @@ COLUMNS = [
     "lat",
 ]
 #: Further columns after :data:`COLUMNS`.
-EXTRA_COLUMNS = ["other_parcel_id", "use_ratio", "registered_area_mu", "departments"]
+EXTRA_COLUMNS = [
+    "other_parcel_id",
+    "use_ratio",
+    "registered_area_mu",
+    "departments",
+    "amount_owed",
+    "annual_rent",
+    "months_overdue",
+    "score",
+]
 
 #: Categories whose rows are pieces of land; ``min_area`` drops the slivers.
 SPATIAL_PIECE_CATEGORIES = (
@@ -86,7 +95,14 @@ def build_findings(
     df = raw.copy()
     for col in ("holder", "parcel_id", "other_holder", "other_parcel_id"):
         df[col] = df[col].fillna("").astype(object) if col in df else ""
-    for col in ("use_ratio", "registered_area_mu"):
+    for col in (
+        "use_ratio",
+        "registered_area_mu",
+        "amount_owed",
+        "annual_rent",
+        "months_overdue",
+        "score",
+    ):
         if col not in df:
             df[col] = np.nan
     small = df["category"].isin(SPATIAL_PIECE_CATEGORIES) & (df["area_m2"] < campaign.min_area)

@@ -187,8 +187,21 @@ LAYERS: dict[str, LayerSpec] = {
 
 
 _PARCEL_ID = ("宗地代码", "宗地编号", "ZDDM", "ZDBH", "地块编号", "地块代码", "DKBH", "DKDM")
-_PARTY = ("权利人", "企业名称", "单位名称", "承租方", "承租人", "承租单位", "出租方", "出租人",
-          "对方单位", "纳税人名称", "QLR", "QYMC", "DWMC")
+_PARTY = (
+    "权利人",
+    "企业名称",
+    "单位名称",
+    "承租方",
+    "承租人",
+    "承租单位",
+    "出租方",
+    "出租人",
+    "对方单位",
+    "纳税人名称",
+    "QLR",
+    "QYMC",
+    "DWMC",
+)
 
 #: The registers (tables, no geometry) landgis reads, with their default aliases.
 REGISTERS: dict[str, LayerSpec] = {
@@ -196,22 +209,61 @@ REGISTERS: dict[str, LayerSpec] = {
         name="leases",
         label="租赁台账",
         required=("parcel_id", "start_date", "end_date"),
-        optional=("lease_id", "party", "direction", "contracted_area_mu", "rent_per_mu_year",
-                  "annual_rent", "paid"),
+        optional=(
+            "lease_id",
+            "party",
+            "direction",
+            "contracted_area_mu",
+            "rent_per_mu_year",
+            "annual_rent",
+            "paid",
+        ),
         aliases={
             "lease_id": ("合同编号", "合同号", "租赁合同编号", "HTBH"),
             "parcel_id": _PARCEL_ID,
             "party": _PARTY,
             "direction": ("租赁方向", "租入租出", "租赁类型", "类型", "取得方式"),
-            "contracted_area_mu": ("租赁面积亩", "租赁面积（亩）", "租赁面积(亩)", "合同面积亩",
-                                   "合同面积（亩）", "租赁面积", "合同面积", "面积亩", "亩数"),
-            "rent_per_mu_year": ("租金单价", "每亩租金", "亩均租金", "租金标准", "单价",
-                                 "租金单价（元/亩/年）", "租金单价(元/亩/年)", "元/亩/年"),
+            "contracted_area_mu": (
+                "租赁面积亩",
+                "租赁面积（亩）",
+                "租赁面积(亩)",
+                "合同面积亩",
+                "合同面积（亩）",
+                "租赁面积",
+                "合同面积",
+                "面积亩",
+                "亩数",
+            ),
+            "rent_per_mu_year": (
+                "租金单价",
+                "每亩租金",
+                "亩均租金",
+                "租金标准",
+                "单价",
+                "租金单价（元/亩/年）",
+                "租金单价(元/亩/年)",
+                "元/亩/年",
+            ),
             "annual_rent": ("年租金", "年租金（元）", "年租金(元)", "租金（元/年）", "租金(元/年)"),
-            "start_date": ("起租日期", "租赁起始日期", "起始日期", "开始日期", "合同开始日期",
-                           "租期起", "起租时间"),
-            "end_date": ("到期日期", "租赁终止日期", "终止日期", "结束日期", "合同到期日期",
-                         "合同到期日", "租期止", "到期时间"),
+            "start_date": (
+                "起租日期",
+                "租赁起始日期",
+                "起始日期",
+                "开始日期",
+                "合同开始日期",
+                "租期起",
+                "起租时间",
+            ),
+            "end_date": (
+                "到期日期",
+                "租赁终止日期",
+                "终止日期",
+                "结束日期",
+                "合同到期日期",
+                "合同到期日",
+                "租期止",
+                "到期时间",
+            ),
             "paid": ("已缴租金", "已付租金", "累计已缴", "累计缴纳", "实缴租金", "已缴金额"),
         },
         may_be_empty=True,
@@ -226,7 +278,15 @@ REGISTERS: dict[str, LayerSpec] = {
             "parcel_id": _PARCEL_ID,
             "party": _PARTY,
             "date": ("缴费日期", "付款日期", "缴款日期", "到账日期", "日期"),
-            "amount": ("金额", "缴费金额", "付款金额", "缴纳金额", "实缴金额", "金额（元）", "金额(元)"),
+            "amount": (
+                "金额",
+                "缴费金额",
+                "付款金额",
+                "缴纳金额",
+                "实缴金额",
+                "金额（元）",
+                "金额(元)",
+            ),
             "kind": ("费用类型", "款项类型", "类别"),
         },
         may_be_empty=True,
@@ -239,8 +299,16 @@ REGISTERS: dict[str, LayerSpec] = {
         aliases={
             "parcel_id": _PARCEL_ID,
             "party": _PARTY,
-            "fee_due": ("应缴费用", "应缴金额", "应缴", "征用费", "代征费", "应缴征用费",
-                        "应缴代征费", "费用总额"),
+            "fee_due": (
+                "应缴费用",
+                "应缴金额",
+                "应缴",
+                "征用费",
+                "代征费",
+                "应缴征用费",
+                "应缴代征费",
+                "费用总额",
+            ),
             "fee_paid": ("已缴费用", "已缴金额", "实缴金额", "已缴", "实缴"),
             "due_date": ("应缴日期", "缴费期限", "截止日期", "到期日期"),
         },
@@ -250,15 +318,39 @@ REGISTERS: dict[str, LayerSpec] = {
         name="enterprises",
         label="企业经济数据",
         required=("party",),
-        optional=("holder_id", "year", "tax", "revenue", "value_added", "energy", "employees",
-                  "rd", "established", "exempt"),
+        optional=(
+            "holder_id",
+            "year",
+            "tax",
+            "revenue",
+            "value_added",
+            "energy",
+            "employees",
+            "rd",
+            "established",
+            "exempt",
+        ),
         aliases={
             "party": _PARTY,
             "holder_id": ("统一社会信用代码", "TYSHXYDM", "信用代码"),
             "year": ("年度", "年份", "统计年度"),
-            "tax": ("税收", "实缴税金", "税收总额", "纳税总额", "实缴税收", "税收（万元）", "税收(万元)"),
-            "revenue": ("营业收入", "销售收入", "主营业务收入", "营收", "营业收入（万元）",
-                        "营业收入(万元)"),
+            "tax": (
+                "税收",
+                "实缴税金",
+                "税收总额",
+                "纳税总额",
+                "实缴税收",
+                "税收（万元）",
+                "税收(万元)",
+            ),
+            "revenue": (
+                "营业收入",
+                "销售收入",
+                "主营业务收入",
+                "营收",
+                "营业收入（万元）",
+                "营业收入(万元)",
+            ),
             "value_added": ("工业增加值", "增加值"),
             "energy": ("综合能耗", "能耗", "综合能源消费量"),
             "employees": ("从业人员", "职工人数", "年末从业人员", "从业人数"),
@@ -352,8 +444,11 @@ def load_aliases(source: Aliases | Mapping[str, Any] | str | Path | None) -> Ali
         )
     columns = {str(k): str(v) for k, v in (data.get("columns") or {}).items()}
     tenure = {str(k): str(v) for k, v in (data.get("tenure") or {}).items()}
-    known_columns = {c for spec in (*LAYERS.values(), *REGISTERS.values())
-                     for c in (*spec.required, *spec.optional)}
+    known_columns = {
+        c
+        for spec in (*LAYERS.values(), *REGISTERS.values())
+        for c in (*spec.required, *spec.optional)
+    }
     for src, dst in columns.items():
         if dst not in known_columns:
             raise ConfigError(

@@ -33,9 +33,11 @@ def test_demo_writes_csv_gpkg_and_summaries(runner, tmp_path):
         "summary.json",
     ):
         assert (out / name).is_file(), name
-    assert "14 findings" in result.output
+    # 14 from the red lines and the survey, 4 from the registers (data/boundaries/README.md)
+    assert "18 findings" in result.output
+    assert "1 register row(s) set aside" in result.output
     csv = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
-    assert len(csv) == 14
+    assert len(csv) == 18
     assert (out / "findings.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert list(csv.columns[:4]) == ["编号", "类别代码", "问题类别", "权利人/使用人"]
     gpkg = gpd.read_file(out / "findings.gpkg", layer="findings")
@@ -43,7 +45,16 @@ def test_demo_writes_csv_gpkg_and_summaries(runner, tmp_path):
     import pyogrio
 
     layers = {name for name, _ in pyogrio.list_layers(out / "findings.gpkg")}
-    assert layers == {"findings", "parcels", "footprints", "planning", "admin"}
+    assert layers >= {
+        "findings",
+        "parcels",
+        "footprints",
+        "planning",
+        "admin",
+        "holders",
+        "parcel_use",
+        "evaluation",
+    }
 
 
 def test_audit_command_with_options(runner, tmp_path):

@@ -148,6 +148,86 @@ ADMIN = [
 ]
 
 
+# The registers (台账), as the office keeps them; figures worked out in README.md.
+# 宗地代码, 承租方/出租方, 租赁方向, 租赁面积（亩）, 租金单价（元/亩/年）, 起租日期, 到期日期, 已缴租金
+LEASES = [
+    ("321202001003", LVYUAN, "租出", 15, 1200, "2023-01-01", "2032-12-31", 18000),
+    ("321202002003", HENGXIN, "租出", 15, 800, "2024-01-01", "2033-12-31", 0),
+    ("321202002006", SHENGDA, "租出", 15, 600, "2022-07-01", "2024-06-30", 18000),
+    ("321202001002", ZHUZHUANG, "租入", 15, 600, "2020-01-01", "2034-12-31", None),
+    ("321202001004", ZHUZHUANG, "租入", 30, 600, "2020-01-01", "2034-12-31", None),
+    ("321202002004", YINGCHUN, "租入", 15, 700, "2021-01-01", "2035-12-31", None),
+    ("321202003001", ZHOUZHUANG, "租入", 15, 500, "2021-01-01", "2035-12-31", None),
+    ("321209999999", "泰州某某有限公司", "租出", 10, 900, "2023-01-01", "2027-12-31", 0),
+]
+# 宗地代码, 权利人, 应缴费用（元）, 已缴费用（元）, 缴费期限
+FEES = [
+    ("321202001001", HUADA, 450000, 450000, "2022-12-31"),
+    ("321202002001", JINDING, 300000, 200000, "2023-12-31"),
+    ("321202003002", JIAHE, 150000, 0, "2025-12-31"),
+]
+# 企业名称, 年度, 税收（万元）, 营业收入（万元）, 工业增加值, 综合能耗（吨标煤）, 从业人员, 成立日期
+ENTERPRISES = [
+    (HUADA, 2023, 180, 3600, 900, 200, 60, "2010-05-01"),
+    (JINDING, 2023, 6, 300, 60, 100, 30, "2012-03-01"),
+    (XINTAI, 2023, 300, 4500, 1200, 150, 80, "2015-09-01"),
+    (JIAHE, 2023, 20, 400, 80, 10, 25, "2023-05-01"),
+]
+
+
+def registers_workbook(path: Path) -> None:
+    """The registers as one workbook, each sheet under a title row, as offices keep them."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    sheets = [
+        (
+            "租赁台账",
+            "泰州示范园区土地租赁台账（截至2024年6月）",
+            [
+                "宗地代码",
+                "承租方",
+                "租赁方向",
+                "租赁面积（亩）",
+                "租金单价（元/亩/年）",
+                "起租日期",
+                "到期日期",
+                "已缴租金",
+            ],
+            LEASES,
+        ),
+        (
+            "征用费用",
+            "征用（代征）费用缴纳情况",
+            ["宗地代码", "权利人", "应缴费用", "已缴费用", "缴费期限"],
+            FEES,
+        ),
+        (
+            "亩均效益",
+            "2023年度企业亩均效益评价数据（金额：万元）",
+            [
+                "企业名称",
+                "年度",
+                "税收（万元）",
+                "营业收入（万元）",
+                "工业增加值",
+                "综合能耗",
+                "从业人员",
+                "成立日期",
+            ],
+            ENTERPRISES,
+        ),
+    ]
+    for i, (name, title, header, rows) in enumerate(sheets):
+        ws = wb.active if i == 0 else wb.create_sheet()
+        ws.title = name
+        ws.append([title])
+        ws.append(header)
+        for row in rows:
+            ws.append(["" if v is None else v for v in row])
+    wb.save(path)
+
+
 def build() -> dict[str, gpd.GeoDataFrame]:
     """The four sample layers as GeoDataFrames."""
     parcels = gpd.GeoDataFrame(
@@ -196,6 +276,8 @@ def main() -> None:
         path.unlink(missing_ok=True)
         frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
         print(f"wrote {path.relative_to(HERE.parent.parent)} ({len(frame)} features)")
+    registers_workbook(HERE / "registers.xlsx")
+    print("wrote data/boundaries/registers.xlsx")
 
 
 if __name__ == "__main__":

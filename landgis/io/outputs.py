@@ -11,6 +11,7 @@ from landgis.errors import InputFileError
 __all__ = ["read_outputs"]
 
 LAYERS = ("findings", "parcels", "footprints", "planning", "admin")
+TABLES = ("holders", "parcel_use", "evaluation")
 
 
 def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:
@@ -19,8 +20,9 @@ def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:
     Returns
     -------
     dict
-        ``findings``, ``parcels``, ``footprints``, ``planning``, ``admin``
-        (``None`` for a layer the audit did not have).
+        ``findings``, ``parcels``, ``footprints``, ``planning``, ``admin`` and
+        the tables ``holders``, ``parcel_use``, ``evaluation`` (``None`` for
+        what the audit did not have).
     """
     import pyogrio
 
@@ -38,6 +40,8 @@ def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:
     out: dict[str, gpd.GeoDataFrame | None] = {}
     for name in LAYERS:
         out[name] = gpd.read_file(path, layer=name, engine="pyogrio") if name in present else None
+    for name in TABLES:
+        out[name] = pyogrio.read_dataframe(path, layer=name) if name in present else None
     for column in (
         "holder",
         "parcel_id",

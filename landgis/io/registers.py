@@ -26,7 +26,7 @@ from landgis.errors import InputFileError, LandgisWarning, SchemaError
 from landgis.io.columns import as_text, fmt_list, normalize_name, rename_columns, user_aliases
 from landgis.schema import REGISTERS, Aliases, LayerSpec
 
-__all__ = ["COLUMN_KINDS", "read_register"]
+__all__ = ["COLUMN_KINDS", "read_register", "read_registers"]
 
 #: How each register column is parsed.
 COLUMN_KINDS: dict[str, str] = {
@@ -128,6 +128,122 @@ def read_register(
     frame = frame[[c for c in frame.columns if c in (*spec.required, *spec.optional)]]
     frame = _drop_blank_and_total_rows(frame, spec)
     return _parse(frame, spec, user, origin)
+
+
+def read_registers(
+    sources,
+    *,
+    aliases: Aliases | Mapping[str, Any] | str | Path | None = None,
+    encoding: str | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Read several registers: a ``{kind: path}`` mapping, or files to recognise.
+
+    Given a list, each CSV and each sheet of each workbook is matched to the
+    kind whose columns its header names best (sheets that match none are
+    skipped); tables of the same kind are stacked.
+
+    Returns
+    -------
+    dict
+        Kind → table, as :func:`read_register` returns it.
+
+    Raises
+    ------
+    SchemaError
+        A file none of whose sheets is a register.
+    """
+    if isinstance(sources, Mapping):
+        return {
+            kind: read_register(src, kind, aliases=aliases, encoding=encoding)
+            for kind, src in sources.items()
+            if src is not None
+        }
+    if isinstance(sources, str | Path):
+        sources = [sources]
+    user = user_aliases(aliases, None, None)
+    found: dict[str, list[pd.DataFrame]] = {}
+    for source in sources:
+        matches = _identify(Path(source), user, encoding)
+        if not matches:
+            raise SchemaError(
+                f"{source}: no sheet looks like a lease, payment, fee or enterprise register "
+                "(no header naming their columns; see docs/reference.md, or map the columns "
+                "with an alias file)."
+            )
+        for kind, sheet in matches:
+            found.setdefault(kind, []).append(
+                read_register(source, kind, sheet=sheet, aliases=user, encoding=encoding)
+            )
+    out = {}
+    for kind, frames in found.items():
+        table = pd.concat(frames) if len(frames) > 1 else frames[0]
+        table.attrs = {
+            "landgis": {
+                "source": ", ".join(f.attrs["landgis"]["source"] for f in frames),
+                "problems": [p for f in frames for p in f.attrs["landgis"]["problems"]],
+            }
+        }
+        out[kind] = table
+    return out
+
+
+def _identify(path: Path, aliases: Aliases, encoding) -> list[tuple[str, str | int | None]]:
+    """(kind, sheet) for every table of the file that reads as a register."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            sheets = pd.read_excel(
+                path, sheet_name=None, header=None, dtype=object, nrows=15, engine="openpyxl"
+            )
+        except Exception as exc:
+            raise InputFileError(f"{path}: cannot be read as an Excel workbook ({exc}).") from exc
+    elif suffix in (".csv", ".txt"):
+        if not path.is_file():
+            raise InputFileError(f"{path}: file not found (register).")
+        text = _decode(path.read_bytes(), encoding, path).replace("\r\n", "\n")
+        head = "\n".join(text.split("\n")[:15])
+        try:
+            sheets = {
+                None: pd.read_csv(
+                    io.StringIO(head),
+                    header=None,
+                    dtype=str,
+                    keep_default_na=False,
+                    engine="python",
+                    on_bad_lines="skip",
+                )
+            }
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error):
+            return []
+    else:
+        raise InputFileError(f"{path}: unknown register format {suffix!r}; use .xlsx or .csv.")
+    matches = []
+    for sheet, rows in sheets.items():
+        scores = {kind: _header_score(rows, spec, aliases) for kind, spec in REGISTERS.items()}
+        best = max(scores, key=lambda k: scores[k])
+        if scores[best] > 0:
+            matches.append((best, sheet))
+    return matches
+
+
+def _header_score(rows: pd.DataFrame, spec: LayerSpec, aliases: Aliases) -> int:
+    """How many of the kind's columns the best header row names (0: required missing)."""
+    best = 0
+    for i in range(min(15, len(rows))):
+        cells = {normalize_name(v) for v in rows.iloc[i].tolist() if isinstance(v, str)}
+        cells |= {
+            normalize_name(aliases.columns[v])
+            for v in rows.iloc[i].tolist()
+            if isinstance(v, str) and v in aliases.columns
+        }
+
+        named = [
+            any(normalize_name(a) in cells for a in (c, *spec.aliases.get(c, ())))
+            for c in (*spec.required, *spec.optional)
+        ]
+        if all(named[: len(spec.required)]):
+            best = max(best, sum(named))
+    return best
 
 
 # ----------------------------------------------------------------- files

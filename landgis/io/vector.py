@@ -270,7 +270,30 @@ def read_layer(
     checks still name the row a user sees.  The per-layer readers add the
     checks of their own columns.
     """
-    aliases = aliases or Aliases()
+    # Every warning raised while reading goes into the layer's report too, so the
+    # audit trail and the CLI show it whether or not Python prints warnings.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gdf, origin = _read_layer(
+            spec,
+            source,
+            layer=layer,
+            crs=crs,
+            source_crs=source_crs,
+            aliases=aliases or Aliases(),
+            encoding=encoding,
+        )
+    report = gdf.attrs["landgis"]
+    noted = report.setdefault("warnings", [])
+    for caught_warning in caught:
+        message = str(caught_warning.message)
+        if issubclass(caught_warning.category, LandgisWarning) and message not in noted:
+            noted.append(message)
+        warnings.warn(message, caught_warning.category, stacklevel=3)
+    return gdf, origin
+
+
+def _read_layer(spec, source, *, layer, crs, source_crs, aliases, encoding):
     if isinstance(source, gpd.GeoDataFrame):
         origin = f"the {spec.name} GeoDataFrame"
         gdf = source.copy()

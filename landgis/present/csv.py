@@ -46,6 +46,10 @@ HEADERS_ZH = {
     "use_ratio": "使用率",
     "registered_area_mu": "登记面积（亩）",
     "departments": "协办部门",
+    "amount_owed": "欠缴金额（元）",
+    "annual_rent": "年租金（元）",
+    "months_overdue": "欠缴月数",
+    "score": "亩均效益得分",
 }
 _DEPARTMENTS_EN = {
     "自然资源和规划局": "Natural resources and planning bureau",
@@ -53,6 +57,10 @@ _DEPARTMENTS_EN = {
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _DECIMALS = {
+    "amount_owed": 2,
+    "annual_rent": 2,
+    "months_overdue": 1,
+    "score": 1,
     "area_m2": 2,
     "area_mu": 4,
     "use_ratio": 4,

@@ -14,37 +14,69 @@ from pathlib import Path
 from landgis.io.atomic import atomic_path
 from landgis.present.csv import findings_table
 
-__all__ = ["write_xlsx"]
+__all__ = ["fill_sheet", "save_workbook", "write_xlsx"]
 
 
 def write_xlsx(findings, path: str | Path, *, lang: str = "zh") -> Path:
     """Write the findings table to ``path`` (.xlsx) atomically; return the path."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
-    table = findings_table(findings, lang=lang)
     wb = Workbook()
     ws = wb.active
     ws.title = "问题清单" if lang == "zh" else "findings"
-    ws.append(list(table.columns))
-    for row in table.itertuples(index=False):
-        ws.append([None if _missing(v) else _clean(v) for v in row])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for column in ws.iter_cols(min_row=2):
-        for cell in column:
+    fill_sheet(ws, findings_table(findings, lang=lang))
+    return save_workbook(wb, path)
+
+
+def fill_sheet(ws, table, *, row: int = 1, title: str | None = None, freeze: bool = True) -> int:
+    """Write ``table`` into ``ws`` from ``row``: bold header, numbers as numbers,
+    text typed as text (never a formula), readable widths.  Returns the next free row."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    if title is not None:
+        ws.cell(row=row, column=1, value=_clean(title)).font = Font(bold=True, size=12)
+        ws.cell(row=row, column=1).data_type = "s"
+        row += 1
+    header = row
+    for j, name in enumerate(table.columns, start=1):
+        cell = ws.cell(row=row, column=j, value=_clean(str(name)))
+        cell.font, cell.data_type = Font(bold=True), "s"
+    for values in table.itertuples(index=False):
+        row += 1
+        for j, value in enumerate(values, start=1):
+            if _missing(value):
+                continue
+            cell = ws.cell(row=row, column=j, value=_clean(_plain(value)))
             if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula
-    for i, name in enumerate(table.columns, start=1):
-        width = max([len(str(name))] + [len(str(v)) for v in table.iloc[:200, i - 1]])
-        ws.column_dimensions[get_column_letter(i)].width = min(60, 4 + 1.6 * width)
-    ws.freeze_panes = "B2"
-    ws.auto_filter.ref = ws.dimensions
+                cell.data_type = "s"
+    for j, name in enumerate(table.columns, start=1):
+        width = max([len(str(name))] + [len(str(v)) for v in table.iloc[:200, j - 1]])
+        letter = get_column_letter(j)
+        ws.column_dimensions[letter].width = max(
+            ws.column_dimensions[letter].width or 0, min(60, 4 + 1.6 * width)
+        )
+    if freeze and header == 1:
+        ws.freeze_panes = "B2"
+        ws.auto_filter.ref = ws.dimensions
+    return row + 2
+
+
+def save_workbook(wb, path: str | Path) -> Path:
+    """Save atomically; return the path."""
     path = Path(path)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
+
+
+def _plain(value):
+    """numpy numbers and dates as the plain Python values openpyxl writes."""
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime()
+    return value
 
 
 def _clean(value):
@@ -55,6 +87,6 @@ def _clean(value):
 
 def _missing(value) -> bool:
     try:
-        return value != value  # NaN
+        return bool(value != value)  # NaN, NaT
     except Exception:  # pragma: no cover - exotic objects
         return False

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from landgis.io.atomic import atomic_path
 
@@ -18,8 +19,12 @@ def write_gpkg(
     path: str | Path,
     *,
     layers: Mapping[str, gpd.GeoDataFrame | None] | None = None,
+    tables: Mapping[str, pd.DataFrame | None] | None = None,
 ) -> Path:
-    """Write ``findings`` and further ``layers`` (name → frame) to one GeoPackage.
+    """Write ``findings``, further ``layers`` and attribute ``tables`` to one GeoPackage.
+
+    ``tables`` (name → DataFrame without geometry) become GeoPackage attribute
+    tables, so an audit's per-holder figures travel with its findings.
 
     The file is assembled under a temporary name and renamed when complete.
     Dates become ISO text so every GIS reads them alike.
@@ -32,17 +37,21 @@ def write_gpkg(
             # Feature by feature: as fast here as through Arrow, and without
             # a second copy of every layer in memory.
             _plain(frame).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        for name, table in dict(tables or {}).items():
+            if table is not None:
+                pyogrio.write_dataframe(_plain(table), tmp, layer=name, driver="GPKG")
     return path
 
 
-def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out.attrs = {}
     # GeoPackage keeps its own integer key in "fid"; an input column of that
     # name (common in QGIS exports) would clash with it.
     out = out.rename(columns={c: f"{c}_original" for c in out.columns if str(c).lower() == "fid"})
+    geometry = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
     for col in out.columns:
-        if col == out.geometry.name:
+        if col == geometry:
             continue
         if out[col].dtype == object:
             sample = out[col].dropna()

@@ -26,6 +26,20 @@ _HEADERS_ZH = {
     "unleased_use_m2": "未租先用（平方米）",
     "park_overuse_m2": "园区超用合计（平方米）",
     "findings": "问题数",
+    "land_mu": "用地面积（亩）",
+    "score": "综合得分",
+    "efficiency_class": "评价类别",
+    "tax_per_mu": "亩均税收（万元/亩）",
+    "revenue_per_mu": "亩均营业收入（万元/亩）",
+    "value_added_per_mu": "亩均工业增加值（万元/亩）",
+    "value_added_per_energy": "单位能耗工业增加值（万元/吨标煤）",
+    "productivity": "全员劳动生产率（万元/人）",
+    "rd_intensity": "研发经费投入强度（%）",
+    "source": "文件",
+    "row": "行",
+    "column": "列",
+    "value": "内容",
+    "problem": "问题",
 }
 
 
