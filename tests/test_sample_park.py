@@ -160,3 +160,28 @@ def test_ids_are_stable_and_unique(sample):
     )
     assert sample.findings["finding_id"].is_unique
     assert list(again.findings["finding_id"]) == list(sample.findings["finding_id"])
+
+
+def test_registers_of_the_sample_park():
+    """The money figures of data/boundaries/README.md, each worked out there."""
+    folder = landgis.datasets.sample_dir()
+    with pytest.warns(landgis.LandgisWarning, match="321209999999"):
+        a = landgis.audit(landgis.get_path("parcels"), landgis.get_path("footprints"),
+                          planning=landgis.get_path("planning"), admin=landgis.get_path("admin"),
+                          registers=[folder / "registers.xlsx"], config=folder / "campaign.toml")
+    f = a.findings
+    owed = f[f["category"] == "rent_arrears"].set_index("holder")["amount_owed"]
+    assert owed.to_dict() == pytest.approx({LVYUAN: 18_000 * 182 / 366,
+                                            HENGXIN: 12_000 * 182 / 366})
+    over = f[f["category"] == "overuse_leased"].iloc[0]
+    assert over["amount_owed"] == pytest.approx(2.25 * 1200 * 108 / 365)
+    fee = f[f["category"] == "fee_arrears"].iloc[0]
+    assert (fee["holder"], fee["amount_owed"]) == (JINDING, 100_000)
+    low = f[f["category"] == "low_efficiency"].iloc[0]
+    assert low["holder"] == JINDING and low["score"] == pytest.approx(7.066667 / 80 * 100)
+    classes = a.evaluation["efficiency_class"].to_dict()
+    assert classes == {HUADA: "B", JINDING: "D", XINTAI: "A", JIAHE: "免评"}
+    rents = f[f["category"].str.startswith("leased_in")].set_index("parcel_id")["annual_rent"]
+    assert rents.to_dict() == {"321202001002": 9000, "321202001004": 18000,
+                               "321202002004": 10500, "321202003001": 7500}
+    assert [p["value"] for p in a.problems] == ["321209999999"]
