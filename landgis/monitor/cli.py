@@ -1,0 +1,386 @@
+"""Commands of the monitoring tools: ``landgis diff``, ``landgis ledger …``, ``landgis progress``.
+
+Thin layers over :mod:`landgis.monitor`; registered on the main command with::
+
+    from landgis.monitor.cli import diff, ledger, progress
+    main.add_command(diff)
+    main.add_command(ledger)
+    main.add_command(progress)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+__all__ = ["diff", "ledger", "progress"]
+
+_LEDGER_HELP = (
+    "The ledger file (SQLite). Default: $LANDGIS_LEDGER, else cases.sqlite in the current folder."
+)
+
+
+def _ledger_option(func):
+    return click.option(
+        "--ledger",
+        "ledger_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="LANDGIS_LEDGER",
+        default=Path("cases.sqlite"),
+        show_default=True,
+        help=_LEDGER_HELP,
+    )(func)
+
+
+def _matching_options(func):
+    func = click.option(
+        "--min-overlap",
+        type=click.FloatRange(0, 1, min_open=True),
+        default=0.3,
+        show_default=True,
+        metavar="R",
+        help="Share of either finding that must lie within the other (grown by the "
+        "tolerance) for the two to be one case.",
+    )(func)
+    return click.option(
+        "--tolerance",
+        type=click.FloatRange(min=0),
+        default=1.0,
+        show_default=True,
+        metavar="M",
+        help="Largest survey shift to absorb, in metres: findings are compared with "
+        "the other round's grown by this much.",
+    )(func)
+
+
+def _handled():
+    from landgis.cli import _handled as handled
+
+    return handled()
+
+
+def _console() -> Console:
+    """Wide when piped, so tables keep whole ids and names."""
+    out = Console()
+    return out if out.is_terminal else Console(width=200)
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def _say(text: str) -> None:
+    Console().print(text, highlight=False, markup=False)
+
+
+@click.command(name="diff")
+@click.argument("round1", type=click.Path(exists=True, path_type=Path))
+@click.argument("round2", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for diff.csv and diff.gpkg (created if missing).",
+)
+@_matching_options
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="CSV headers and words: Chinese or English.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+def diff(
+    round1: Path, round2: Path, outdir: Path, tolerance: float, min_overlap: float, lang, quiet
+) -> None:
+    """Compare two audit rounds: what is new, what persists, what was resolved.
+
+    ROUND1 and ROUND2 are the output folders (or findings.gpkg files) of two
+    `landgis audit` runs, the earlier first.  Findings are matched by category,
+    holder and overlap, not by id or row order, so a survey shifted by less than
+    --tolerance creates no new case.  Writes OUT/diff.csv (Chinese headers, opens
+    in Excel) and OUT/diff.gpkg (layer diff: new and persisting findings with
+    this round's geometry, resolved ones with the earlier round's).
+    """
+    from landgis.monitor.diff import diff_rounds, write_diff
+
+    with _handled():
+        result = diff_rounds(round1, round2, tolerance=tolerance, min_overlap=min_overlap)
+        written = write_diff(result, outdir, lang=lang)
+    if quiet:
+        return
+    counts = result["status"].value_counts()
+    trends = result["trend"].value_counts()
+    _say(
+        f"新增 {counts.get('new', 0)} · 持续存在 {counts.get('persisting', 0)}"
+        f"（扩大 {trends.get('grown', 0)}，缩小 {trends.get('shrunk', 0)}）"
+        f" · 已消除 {counts.get('resolved', 0)}"
+    )
+    thin = int((result["thin"] & (result["status"] == "new")).sum())
+    if thin:
+        _say(f"其中 {thin} 处新增图斑狭长（宽不足 {tolerance:g} 米），可能为测量偏差，请核实。")
+    for path in written.values():
+        _say(f"wrote {path}")
+
+
+@click.group(name="ledger")
+def ledger() -> None:
+    """The case ledger (案件台账): one file the office keeps from round to round.
+
+    `ledger update` enters an audit round (persisting findings keep their case and
+    everything entered by hand; resolved ones await confirmation; new ones open
+    cases), `ledger set` records what people did, `ledger show` lists the cases,
+    `ledger export` writes them for Excel or GIS.
+    """
+
+
+@ledger.command(name="update")
+@click.argument("outdir", type=click.Path(exists=True, path_type=Path))
+@_ledger_option
+@click.option(
+    "--round",
+    "round_name",
+    metavar="NAME",
+    help="Name of the round, e.g. 2024-09 (default R1, R2 …); each name is used once.",
+)
+@click.option(
+    "--date",
+    metavar="YYYY-MM-DD",
+    help="Date of the survey (default: the day the audit was written).",
+)
+@_matching_options
+@click.option(
+    "--skip-thin",
+    is_flag=True,
+    help="Open no case for new findings narrower than --tolerance (survey-shift slivers).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+def ledger_update(
+    outdir: Path,
+    ledger_path: Path,
+    round_name,
+    date,
+    tolerance,
+    min_overlap,
+    skip_thin,
+    quiet,
+) -> None:
+    """Enter the audit in OUTDIR (a `landgis audit` output folder) as a new round.
+
+    Creates the ledger file on the first round.
+    """
+    from landgis.monitor.ledger import Ledger
+
+    with _handled():
+        book = Ledger(ledger_path)
+        result = book.update(
+            outdir,
+            round=round_name,
+            date=date,
+            tolerance=tolerance,
+            min_overlap=min_overlap,
+            skip_thin=skip_thin,
+        )
+        latest = book.rounds().iloc[-1]
+    if not quiet:
+        counts = result["status"].value_counts()
+        _say(
+            f"{ledger_path}: round {latest['round']} ({latest['date']}): "
+            f"新立案 {counts.get('new', 0)} · 持续 {counts.get('persisting', 0)} · "
+            f"待确认销号 {counts.get('resolved', 0)}"
+        )
+
+
+@ledger.command(name="show")
+@_ledger_option
+@click.option("--case", "case_id", metavar="CASE", help="Show one case and its history.")
+@click.option(
+    "--status",
+    multiple=True,
+    metavar="STATUS",
+    help="Only cases with this status (Chinese or code; repeatable).",
+)
+@click.option("--street", metavar="NAME", help="Only this street's cases.")
+@click.option("--group", metavar="NAME", help="Only this working group's cases.")
+def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
+    """List the cases of the ledger (or one case with --case)."""
+    from landgis.monitor.ledger import EVENT_KINDS_ZH, LEDGER_HEADERS_ZH, Ledger, LedgerError
+
+    with _handled():
+        book = Ledger(ledger_path, create=False)
+        cases = book.cases(status=list(status) or None, street=street, group=group, geometry=False)
+        if case_id is not None:
+            one = cases[cases["case_id"] == case_id]
+            if not len(one):
+                raise LedgerError(f"{ledger_path}: no case {case_id!r}.")
+            history = book.history(case_id)
+    out = _console()
+    if case_id is not None:
+        row = one.iloc[0]
+        for key, label in LEDGER_HEADERS_ZH.items():
+            value = row[key]
+            if isinstance(value, bool):
+                value = "是" if value else ""
+            if value is None or value == "" or (isinstance(value, float) and value != value):
+                continue
+            out.print(f"[bold]{escape(label)}[/]: {escape(str(value))}", highlight=False)
+        table = Table(title="处置记录", title_justify="left")
+        for name in ("日期", "轮次", "事项", "状态", "责任人", "备注"):
+            table.add_column(name)
+        for ev in history.itertuples():
+            change = f"{_text(ev.status_from)} → {ev.status_to}" if _text(ev.status_to) else ""
+            kind = EVENT_KINDS_ZH.get(ev.kind, ev.kind)
+            cells = (ev.date, ev.round, kind, change, ev.person, ev.note)
+            table.add_row(*(escape(_text(v)) for v in cells))
+        out.print(table)
+        return
+    table = Table(title=f"{ledger_path} — {len(cases)} 件", title_justify="left")
+    for name, justify in (
+        ("案件编号", "left"),
+        ("状态", "left"),
+        ("问题类别", "left"),
+        ("权利人/使用人", "left"),
+        ("街道", "left"),
+        ("责任工作组", "left"),
+        ("面积（亩）", "right"),
+        ("完成时限", "left"),
+        ("责任人", "left"),
+        ("最近发现", "left"),
+    ):
+        table.add_column(name, justify=justify)
+    for row in cases.itertuples():
+        area = "" if row.area_mu != row.area_mu else f"{row.area_mu:,.2f}"
+        table.add_row(
+            *(
+                escape(_text(v))
+                for v in (
+                    row.case_id,
+                    row.status,
+                    row.category_label,
+                    row.holder,
+                    row.street,
+                    row.group,
+                    area,
+                    row.deadline,
+                    row.person,
+                    row.last_round,
+                )
+            )
+        )
+    out.print(table)
+
+
+@ledger.command(name="set")
+@click.argument("case_ids", metavar="CASE...", nargs=-1, required=True)
+@_ledger_option
+@click.option(
+    "--status",
+    metavar="STATUS",
+    help="待核实, 整改中, 移交司法, 待确认销号, 已处置, 已销号, 不予认定 (or the codes "
+    "to_verify, rectifying, judicial, awaiting_confirmation, disposed, closed, dismissed).",
+)
+@click.option("--person", metavar="NAME", help="The responsible person (责任人).")
+@click.option("--note", metavar="TEXT", help="Appended to the case's notes with the date.")
+@click.option("--deadline", metavar="YYYY-MM-DD", help="The case's own deadline (限期).")
+@click.option("--recovered", type=float, metavar="YUAN", help="Amount recovered so far.")
+@click.option("--date", metavar="YYYY-MM-DD", help="Date of the action (default today).")
+@click.option("--by", metavar="NAME", help="Who enters it (default: the login name).")
+def ledger_set(
+    case_ids, ledger_path: Path, status, person, note, deadline, recovered, date, by
+) -> None:
+    """Record the status, responsible person, a note, a deadline or an amount of CASEs."""
+    from landgis.monitor.ledger import Ledger
+
+    if all(v is None for v in (status, person, note, deadline, recovered)):
+        raise click.UsageError(
+            "nothing to set: give --status, --person, --note, --deadline or --recovered."
+        )
+    with _handled():
+        book = Ledger(ledger_path, create=False)
+        for case_id in case_ids:
+            book.set(
+                case_id,
+                status=status,
+                person=person,
+                note=note,
+                deadline=deadline,
+                amount_recovered=recovered,
+                date=date,
+                by=by,
+            )
+    _say(f"{ledger_path}: updated {', '.join(case_ids)}")
+
+
+@ledger.command(name="export")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@_ledger_option
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Headers: Chinese or column codes.",
+)
+def ledger_export(target: Path, ledger_path: Path, lang: str) -> None:
+    """Write the ledger to TARGET: .xlsx (cases, history, ids per round, rounds),
+    .csv (the cases, for Excel) or .gpkg (the cases with geometry, for GIS)."""
+    from landgis.monitor.ledger import Ledger
+
+    with _handled():
+        written = Ledger(ledger_path, create=False).export(target, lang=lang)
+    _say(f"wrote {written}")
+
+
+@click.command(name="progress")
+@_ledger_option
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for progress.html and progress.xlsx (created if missing).",
+)
+@click.option(
+    "--as-of",
+    metavar="YYYY-MM-DD",
+    help="Day the deadlines are judged on (default today).",
+)
+@click.option(
+    "--round",
+    "round_name",
+    metavar="NAME",
+    help="Round whose disposals count as 本轮处置 (default the latest).",
+)
+@click.option("--title", default="土地资源核查处置 督查考评", show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+def progress(ledger_path: Path, outdir: Path, as_of, round_name, title, quiet) -> None:
+    """Progress per working group and street (督查考评): open, overdue, disposed.
+
+    Writes OUT/progress.html (charts and tables; opens offline) and
+    OUT/progress.xlsx (Chinese headers, overdue rows in red).
+    """
+    from landgis.monitor.report import progress_report
+
+    with _handled():
+        report = progress_report(ledger_path, as_of=as_of, round=round_name, title=title)
+        written = report.write(outdir)
+    if quiet:
+        return
+    total = report.table.iloc[-1]
+    _say(
+        f"截至 {report.as_of}: 案件 {total['cases']} · 未办结 {total['open']} · "
+        f"逾期 {total['overdue']} · 待确认销号 {total['pending']} · "
+        f"本轮处置 {total['disposed_round']} · 已办结 {total['closed']}"
+    )
+    for path in written.values():
+        _say(f"wrote {path}")

@@ -1,0 +1,1051 @@
+"""The case ledger (案件台账): one SQLite file the office keeps from round to round.
+
+Each finding of an audit becomes a *case* with a status, a responsible person,
+notes and dates.  A new audit round (:meth:`Ledger.update`) matches its
+findings to the open cases with :func:`~landgis.monitor.diff.diff_rounds`:
+
+- a persisting finding keeps its case and everything a person entered
+  (status, person, notes, a deadline set by hand, amounts recovered); only the
+  surveyed facts (area, geometry, finding id, street …) are refreshed;
+- a case whose finding is gone is marked 待确认销号 (resolved, awaiting
+  confirmation) — a person confirms with 已销号 — unless it is already done;
+- a new finding opens a case (待核实);
+- a case awaiting confirmation whose finding comes back is reopened with its
+  earlier status.
+
+The file is safe to share between users and processes on one machine: every
+change runs in one ``BEGIN IMMEDIATE`` transaction (writers queue, readers are
+never blocked), the journal is write-ahead (WAL) with full sync, and the schema
+carries its version (table ``schema_version``) and an application id, so a
+GeoPackage or another SQLite file is never mistaken for a ledger.  WAL needs a
+local disk; on a network share open it with ``wal=False``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from landgis.crs import to_mu
+from landgis.errors import LandgisError
+from landgis.io.atomic import atomic_path
+from landgis.monitor.diff import as_findings, diff_rounds
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "EVENT_KINDS_ZH",
+    "LEDGER_HEADERS_ZH",
+    "OPEN_STATUSES",
+    "PENDING",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "Ledger",
+    "LedgerError",
+]
+
+#: Version of the file layout; :class:`Ledger` refuses files of a newer one.
+SCHEMA_VERSION = 1
+#: ``PRAGMA application_id`` of a ledger ("LGLD").
+APPLICATION_ID = 0x4C474C44
+
+#: Case statuses: English code → the Chinese word stored in the ledger.
+STATUSES: dict[str, str] = {
+    "to_verify": "待核实",
+    "rectifying": "整改中",
+    "judicial": "移交司法",
+    "awaiting_confirmation": "待确认销号",
+    "disposed": "已处置",
+    "closed": "已销号",
+    "dismissed": "不予认定",
+    "merged": "已合并",
+}
+#: Statuses of cases still being worked on.
+OPEN_STATUSES = ("待核实", "整改中", "移交司法")
+#: Gone from the latest survey; a person confirms (已销号) or reopens.
+PENDING = "待确认销号"
+#: Statuses of finished cases (办结).  已合并 cases live on in the case they joined.
+CLOSED_STATUSES = ("已处置", "已销号", "不予认定")
+MERGED = "已合并"
+NEW_STATUS = "待核实"
+
+#: Chinese headers of the exported ledger.
+LEDGER_HEADERS_ZH = {
+    "case_id": "案件编号",
+    "status": "状态",
+    "person": "责任人",
+    "notes": "备注",
+    "category": "类别代码",
+    "category_label": "问题类别",
+    "holder": "权利人/使用人",
+    "other_holder": "相关权利人",
+    "parcel_id": "宗地代码",
+    "street": "街道",
+    "village": "村（社区）",
+    "group": "责任工作组",
+    "departments": "协办部门",
+    "action": "处置建议",
+    "area_m2": "面积（平方米）",
+    "area_mu": "面积（亩）",
+    "opened_area_m2": "立案时面积（平方米）",
+    "amount_due": "欠缴金额（元）",
+    "opened_amount_due": "立案时欠缴金额（元）",
+    "amount_recovered": "已追缴金额（元，登记）",
+    "deadline": "完成时限",
+    "opened": "立案日期",
+    "opened_round": "立案轮次",
+    "last_seen": "最近发现日期",
+    "last_round": "最近发现轮次",
+    "status_changed": "状态变更日期",
+    "status_round": "状态变更轮次",
+    "closed": "办结日期",
+    "finding_id": "最近问题编号",
+    "thin": "狭长图斑",
+    "lon": "经度",
+    "lat": "纬度",
+    "updated": "更新时间",
+}
+_EVENT_HEADERS_ZH = {
+    "id": "序号",
+    "case_id": "案件编号",
+    "at": "记录时间",
+    "date": "日期",
+    "round": "轮次",
+    "kind": "事项",
+    "status_from": "原状态",
+    "status_to": "新状态",
+    "person": "责任人",
+    "note": "备注",
+    "by": "操作人",
+}
+EVENT_KINDS_ZH = {
+    "opened": "立案",
+    "resolved": "调查未发现",
+    "reappeared": "再次出现",
+    "merged": "合并",
+    "set": "人工登记",
+}
+_CASE_FINDING_HEADERS_ZH = {
+    "case_id": "案件编号",
+    "round": "轮次",
+    "finding_id": "问题编号",
+    "change": "变化",
+    "area_m2": "面积（平方米）",
+}
+_CHANGES_ZH = {"new": "新增", "persisting": "持续存在", "reappeared": "再次出现"}
+_ROUND_HEADERS_ZH = {
+    "seq": "序号",
+    "round": "轮次",
+    "date": "调查日期",
+    "source": "数据来源",
+    "findings": "问题数",
+    "new": "新增",
+    "persisting": "持续存在",
+    "resolved": "已消除",
+    "applied": "导入时间",
+}
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER NOT NULL,
+    applied TEXT NOT NULL,
+    landgis_version TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rounds (
+    seq INTEGER PRIMARY KEY,
+    round TEXT NOT NULL UNIQUE,
+    date TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    findings INTEGER NOT NULL,
+    new INTEGER NOT NULL,
+    persisting INTEGER NOT NULL,
+    resolved INTEGER NOT NULL,
+    applied TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cases (
+    case_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    status TEXT NOT NULL CHECK (status IN ({", ".join(f"'{s}'" for s in STATUSES.values())})),
+    person TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    category TEXT NOT NULL,
+    category_label TEXT NOT NULL DEFAULT '',
+    holder TEXT NOT NULL DEFAULT '',
+    other_holder TEXT NOT NULL DEFAULT '',
+    parcel_id TEXT NOT NULL DEFAULT '',
+    street TEXT NOT NULL DEFAULT '',
+    village TEXT NOT NULL DEFAULT '',
+    work_group TEXT NOT NULL DEFAULT '',
+    departments TEXT NOT NULL DEFAULT '',
+    action TEXT NOT NULL DEFAULT '',
+    area_m2 REAL,
+    area_mu REAL,
+    opened_area_m2 REAL,
+    amount_due REAL,
+    opened_amount_due REAL,
+    amount_recovered REAL,
+    deadline TEXT,
+    deadline_by_hand INTEGER NOT NULL DEFAULT 0,
+    opened TEXT NOT NULL,
+    opened_round TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    last_round TEXT NOT NULL,
+    status_changed TEXT NOT NULL,
+    status_round TEXT NOT NULL,
+    closed TEXT,
+    finding_id TEXT NOT NULL DEFAULT '',
+    thin INTEGER NOT NULL DEFAULT 0,
+    lon REAL,
+    lat REAL,
+    geometry BLOB,
+    updated TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS case_findings (
+    case_id TEXT NOT NULL REFERENCES cases (case_id),
+    round TEXT NOT NULL REFERENCES rounds (round),
+    finding_id TEXT NOT NULL,
+    change TEXT NOT NULL,
+    area_m2 REAL,
+    PRIMARY KEY (case_id, round, finding_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL REFERENCES cases (case_id),
+    at TEXT NOT NULL,
+    date TEXT NOT NULL,
+    round TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status_from TEXT,
+    status_to TEXT,
+    person TEXT,
+    note TEXT,
+    by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS cases_last_round ON cases (last_round);
+CREATE INDEX IF NOT EXISTS cases_status ON cases (status);
+CREATE INDEX IF NOT EXISTS events_case ON events (case_id);
+CREATE INDEX IF NOT EXISTS case_findings_round ON case_findings (round);
+"""
+
+#: Case columns refreshed from the survey in every round (never a person's entries).
+_SURVEYED = (
+    "category_label",
+    "holder",
+    "other_holder",
+    "parcel_id",
+    "street",
+    "village",
+    "work_group",
+    "departments",
+    "action",
+    "area_m2",
+    "area_mu",
+    "amount_due",
+    "finding_id",
+    "thin",
+    "lon",
+    "lat",
+    "geometry",
+)
+
+
+class LedgerError(LandgisError, ValueError):
+    """The ledger file is not a ledger, is too new, or a request does not fit it."""
+
+
+class Ledger:
+    """The case ledger in one SQLite file.
+
+    Parameters
+    ----------
+    path
+        The ledger file (e.g. ``cases.sqlite``).
+    create
+        Create the file when missing (default).  With ``False`` a missing file
+        is an error (the CLI's ``show``/``set``/``export`` use this, so that a
+        mistyped name does not start an empty ledger).
+    timeout
+        Seconds a writer waits for another one to finish before giving up.
+    wal
+        Write-ahead journal (default): readers never wait for writers.  Use
+        ``False`` for a file on a network share, where WAL does not work.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, landgis
+    >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "cases.sqlite")
+    >>> findings = landgis.audit(landgis.get_path("parcels"),
+    ...                          landgis.get_path("footprints")).findings
+    >>> changes = ledger.update(findings, round="2024-03", date="2024-03-15")
+    >>> case = ledger.cases().iloc[0]
+    >>> case.status
+    '待核实'
+    >>> ledger.set(case.case_id, status="整改中", person="张三", note="已下达整改通知",
+    ...            date="2024-04-01")
+    >>> ledger.cases().set_index("case_id").loc[case.case_id, ["status", "person"]].tolist()
+    ['整改中', '张三']
+    """
+
+    def __init__(
+        self, path: str | Path, *, create: bool = True, timeout: float = 60.0, wal: bool = True
+    ) -> None:
+        self.path = Path(path)
+        self.timeout = float(timeout)
+        self.wal = wal
+        if not self.path.exists():
+            if not create:
+                raise LedgerError(
+                    f"{self.path}: no such ledger; start one with "
+                    f"`landgis ledger update OUTDIR --ledger {self.path}`."
+                )
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._open()
+
+    # ------------------------------------------------------------------ public
+
+    def update(
+        self,
+        findings: Any,
+        *,
+        round: str | None = None,
+        date: dt.date | str | None = None,
+        tolerance: float = 1.0,
+        min_overlap: float = 0.3,
+        skip_thin: bool = False,
+    ) -> gpd.GeoDataFrame:
+        """Enter a new audit round: keep, close and open cases.
+
+        Parameters
+        ----------
+        findings
+            The round's findings: a GeoDataFrame, an ``Audit``, or an audit's
+            output folder.
+        round
+            Name of the round (default ``R1``, ``R2`` …); a name may be used once.
+        date
+            Date of the survey or audit; not before the latest round's.  Default:
+            the day the audit was written (its ``summary.json``) when
+            ``findings`` is an output folder, else today.
+        tolerance, min_overlap
+            Matching of findings to cases; see
+            :func:`~landgis.monitor.diff.diff_rounds`.
+        skip_thin
+            Open no case for a new finding narrower than ``tolerance`` (a
+            survey-shift sliver); by default it opens one with a note.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The comparison with the cases (see ``diff_rounds``), with ``case_id``
+            (the primary case where several merged; empty for a skipped sliver).
+
+        Raises
+        ------
+        LedgerError
+            When the round name is taken or the date is before the latest round.
+        """
+        frame = as_findings(findings, name=f"round {round or ''}".strip())
+        source = str(findings) if isinstance(findings, str | Path) else ""
+        when = _as_date(date, "date") or _audit_date(findings) or dt.date.today()
+        with self._write() as con:
+            crs = self._crs(con)
+            if crs is None and frame.crs is not None:
+                _set_meta(con, "crs", frame.crs.to_wkt())
+                _set_meta(con, "crs_name", frame.crs.to_string())
+                crs = frame.crs
+            last = con.execute("SELECT seq, round, date FROM rounds ORDER BY seq DESC").fetchone()
+            seq = (last["seq"] if last else 0) + 1
+            name = str(round).strip() if round is not None else f"R{seq}"
+            if not name:
+                raise LedgerError(f"{self.path}: a round needs a name, e.g. --round 2024-09.")
+            taken = con.execute("SELECT date, applied FROM rounds WHERE round = ?", (name,))
+            row = taken.fetchone()
+            if row:
+                raise LedgerError(
+                    f"{self.path}: round {name!r} was already entered on {row['applied']} "
+                    f"(survey date {row['date']}); give the new round another name (--round)."
+                )
+            if last and when.isoformat() < last["date"]:
+                raise LedgerError(
+                    f"{self.path}: round {name!r} is dated {when}, before the latest round "
+                    f"{last['round']!r} ({last['date']}); enter rounds in order."
+                )
+            stamp = _now()
+            day = when.isoformat()
+            con.execute(
+                "INSERT INTO rounds (seq, round, date, source, findings, new, persisting, "
+                "resolved, applied) VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?)",
+                (seq, name, day, source, len(frame), stamp),
+            )
+            pool = self._pool(con, last["round"] if last else None, crs)
+            diff = diff_rounds(pool, frame, tolerance=tolerance, min_overlap=min_overlap)
+            diff["case_id"] = ""
+            counts = dict.fromkeys(("new", "persisting", "resolved"), 0)
+            statuses = dict(con.execute("SELECT case_id, status FROM cases").fetchall())
+            next_seq = (con.execute("SELECT MAX(seq) FROM cases").fetchone()[0] or 0) + 1
+            for k, row in diff.iterrows():
+                counts[row["status"]] += 1
+                if row["status"] == "new":
+                    if skip_thin and row["thin"]:
+                        continue
+                    case_id = f"{when.year}-{next_seq:04d}"
+                    self._open_case(con, case_id, next_seq, row, name, day, stamp)
+                    next_seq += 1
+                elif row["status"] == "persisting":
+                    ids = sorted(row["old_id"].split(";"), key=lambda c: _case_seq(c))
+                    case_id = ids[0]
+                    self._continue_case(con, case_id, statuses[case_id], row, name, day, stamp)
+                    for other in ids[1:]:
+                        self._merge_case(con, other, statuses[other], case_id, name, day, stamp)
+                else:
+                    case_id = row["old_id"]
+                    self._resolve_case(con, case_id, statuses[case_id], name, day, stamp)
+                diff.at[k, "case_id"] = case_id
+            con.execute(
+                "UPDATE rounds SET new = ?, persisting = ?, resolved = ? WHERE seq = ?",
+                (*counts.values(), seq),
+            )
+        return diff
+
+    def set(
+        self,
+        case_id: str,
+        *,
+        status: str | None = None,
+        person: str | None = None,
+        note: str | None = None,
+        deadline: dt.date | str | None = None,
+        amount_recovered: float | None = None,
+        date: dt.date | str | None = None,
+        by: str | None = None,
+    ) -> None:
+        """Record what a person did on a case.
+
+        Parameters
+        ----------
+        case_id
+            The case (``2024-0001``), as :meth:`cases` lists it.
+        status
+            A status of :data:`STATUSES`, in Chinese (``整改中``) or as its code
+            (``rectifying``).
+        person
+            The responsible person (责任人).
+        note
+            Appended to the case's notes with the date.
+        deadline
+            The case's own deadline (限期), replacing the campaign's; new rounds
+            keep it.
+        amount_recovered
+            Total amount recovered so far (yuan).
+        date
+            Date of the action (default today).
+        by
+            Who enters it (default: the login name); kept in the history.
+
+        Raises
+        ------
+        LedgerError
+            Unknown case or status.
+        """
+        new_status = _as_status(status) if status is not None else None
+        when = (_as_date(date, "date") or dt.date.today()).isoformat()
+        due = _as_date(deadline, "deadline") if deadline is not None else None
+        if amount_recovered is not None:
+            try:
+                amount_recovered = float(amount_recovered)
+            except (TypeError, ValueError) as exc:
+                raise LedgerError(
+                    f"amount_recovered={amount_recovered!r} is not a number (yuan)."
+                ) from exc
+        by = by if by is not None else _login()
+        with self._write() as con:
+            row = con.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+            if row is None:
+                raise LedgerError(
+                    f"{self.path}: no case {case_id!r}; `landgis ledger show --ledger "
+                    f"{self.path}` lists the cases."
+                )
+            current = self._latest_round(con)
+            changes: dict[str, Any] = {"updated": _now()}
+            if new_status is not None and new_status != row["status"]:
+                changes.update(_status_change(new_status, when, current))
+            if person is not None:
+                changes["person"] = person
+            if note:
+                changes["notes"] = _append(row["notes"], f"{when}：{note}")
+            if due is not None:
+                changes["deadline"] = due.isoformat()
+                changes["deadline_by_hand"] = 1
+            if amount_recovered is not None:
+                changes["amount_recovered"] = amount_recovered
+            _update(con, case_id, changes)
+            details = []
+            if due is not None:
+                details.append(f"完成时限 {due.isoformat()}")
+            if amount_recovered is not None:
+                details.append(f"已追缴 {amount_recovered:g} 元")
+            _event(
+                con,
+                case_id,
+                "set",
+                round=current,
+                date=when,
+                status_from=row["status"] if "status" in changes else None,
+                status_to=changes.get("status"),
+                person=person,
+                note="；".join([*details, *([note] if note else [])]) or None,
+                by=by,
+            )
+
+    def cases(
+        self,
+        *,
+        status: str | list[str] | None = None,
+        street: str | None = None,
+        group: str | None = None,
+        geometry: bool = True,
+    ) -> gpd.GeoDataFrame | pd.DataFrame:
+        """The cases, one row each, oldest first.
+
+        Parameters
+        ----------
+        status, street, group
+            Keep only these (``status`` also as a list, Chinese or codes).
+        geometry
+            Return a GeoDataFrame with the latest geometry (default) or a plain
+            DataFrame.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame or pandas.DataFrame
+            Columns of :data:`LEDGER_HEADERS_ZH` (``group`` is the working
+            group), dates as ISO text.
+        """
+        query = "SELECT * FROM cases"
+        where, args = [], []
+        if status is not None:
+            wanted = [_as_status(s) for s in ([status] if isinstance(status, str) else status)]
+            where.append(f"status IN ({', '.join('?' * len(wanted))})")
+            args += wanted
+        if street is not None:
+            where.append("street = ?")
+            args.append(street)
+        if group is not None:
+            where.append("work_group = ?")
+            args.append(group)
+        if where:
+            query += " WHERE " + " AND ".join(where)
+        with self._read() as con:
+            crs = self._crs(con)
+            cursor = con.execute(query + " ORDER BY seq", args)
+            rows = cursor.fetchall()
+            columns = [d[0] for d in cursor.description]
+        df = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+        df = df.rename(columns={"work_group": "group"})
+        wkb = df.pop("geometry").to_numpy(dtype=object)
+        df = df.drop(columns=["seq", "deadline_by_hand"])
+        df["thin"] = df["thin"].astype(bool)
+        for col in (
+            "area_m2",
+            "area_mu",
+            "opened_area_m2",
+            "amount_due",
+            "opened_amount_due",
+            "amount_recovered",
+        ):
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+        if not geometry:
+            return df
+        geoms = shapely.from_wkb(np.where(pd.isna(wkb), None, wkb)) if len(wkb) else []
+        return gpd.GeoDataFrame(df, geometry=list(geoms), crs=crs)
+
+    def history(self, case_id: str | None = None) -> pd.DataFrame:
+        """Everything that happened to the cases (or one case), in order."""
+        query, args = "SELECT * FROM events", ()
+        if case_id is not None:
+            query, args = query + " WHERE case_id = ?", (case_id,)
+        with self._read() as con:
+            rows = con.execute(query + " ORDER BY id", args).fetchall()
+        columns = list(_EVENT_HEADERS_ZH)
+        return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+    def rounds(self) -> pd.DataFrame:
+        """The rounds entered: name, date, counts of findings, new, persisting, resolved."""
+        with self._read() as con:
+            rows = con.execute("SELECT * FROM rounds ORDER BY seq").fetchall()
+        return pd.DataFrame([dict(r) for r in rows], columns=list(_ROUND_HEADERS_ZH))
+
+    def case_findings(self) -> pd.DataFrame:
+        """The finding id of each case in each round (``case_id``, ``round``, ``finding_id``)."""
+        with self._read() as con:
+            rows = con.execute(
+                "SELECT cf.case_id, cf.round, cf.finding_id, cf.change, cf.area_m2 "
+                "FROM case_findings cf JOIN rounds r ON r.round = cf.round "
+                "ORDER BY cf.case_id, r.seq, cf.finding_id"
+            ).fetchall()
+        return pd.DataFrame(
+            [dict(r) for r in rows], columns=["case_id", "round", "finding_id", "change", "area_m2"]
+        )
+
+    def export(self, path: str | Path, *, lang: str = "zh") -> Path:
+        """Write the ledger for people: ``.csv``, ``.xlsx`` or ``.gpkg`` by the suffix.
+
+        Parameters
+        ----------
+        path
+            ``.csv``: the cases (UTF-8 with BOM, safe cells).  ``.xlsx``: sheets
+            案件台账 (cases), 处置记录 (history), 各轮编号 (finding ids per round)
+            and 调查轮次 (rounds).  ``.gpkg``: layer ``cases`` with geometry.
+        lang
+            ``"zh"``: Chinese headers; ``"en"``: column codes.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        from landgis.present.csv import write_table
+
+        path = Path(path)
+        if path.resolve() == self.path.resolve():
+            raise LedgerError(f"{path}: is the ledger itself; export to another file.")
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", ".xlsx", ".gpkg"):
+            raise LedgerError(f"{path}: export to .csv, .xlsx or .gpkg.")
+        cases = self.cases()
+        if suffix == ".gpkg":
+            with atomic_path(path) as tmp:
+                cases.to_file(tmp, layer="cases", driver="GPKG", engine="pyogrio")
+            return path
+        table = _headers(pd.DataFrame(cases.drop(columns="geometry")), LEDGER_HEADERS_ZH, lang)
+        if suffix == ".csv":
+            return write_table(table, path)
+        history = self.history()
+        ids = self.case_findings()
+        if lang == "zh":
+            history["kind"] = history["kind"].map(lambda k: EVENT_KINDS_ZH.get(k, k))
+            ids["change"] = ids["change"].map(lambda k: _CHANGES_ZH.get(k, k))
+        sheets = {
+            "案件台账": table,
+            "处置记录": _headers(history, _EVENT_HEADERS_ZH, lang),
+            "各轮编号": _headers(ids, _CASE_FINDING_HEADERS_ZH, lang),
+            "调查轮次": _headers(self.rounds(), _ROUND_HEADERS_ZH, lang),
+        }
+        from landgis.monitor.report import write_workbook
+
+        return write_workbook(path, sheets)
+
+    def __repr__(self) -> str:
+        with self._read() as con:
+            n = con.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
+            r = con.execute("SELECT COUNT(*) FROM rounds").fetchone()[0]
+        return f"<landgis.Ledger {self.path}: {n} cases, {r} rounds>"
+
+    # ------------------------------------------------------------------ cases
+
+    def _open_case(self, con, case_id, seq, row, round_name, day, stamp) -> None:
+        values = _surveyed(row)
+        values.update(
+            case_id=case_id,
+            seq=seq,
+            status=NEW_STATUS,
+            category=row["category"],
+            deadline=row["deadline"] or None,
+            opened=day,
+            opened_round=round_name,
+            opened_area_m2=values["area_m2"],
+            opened_amount_due=values["amount_due"],
+            last_seen=day,
+            last_round=round_name,
+            status_changed=day,
+            status_round=round_name,
+            updated=stamp,
+        )
+        note = None
+        if row["thin"]:
+            note = "【系统】图斑狭长，宽度不足匹配容差，可能为测量偏差，请核实"
+            values["notes"] = f"{day}：{note}"
+        cols = ", ".join(values)
+        con.execute(
+            f"INSERT INTO cases ({cols}) VALUES ({', '.join('?' * len(values))})",
+            list(values.values()),
+        )
+        _event(con, case_id, "opened", round=round_name, date=day, status_to=NEW_STATUS, note=note)
+        _record_findings(con, case_id, round_name, row, "new")
+
+    def _continue_case(self, con, case_id, status, row, round_name, day, stamp) -> None:
+        changes = _surveyed(row)
+        changes.update(last_seen=day, last_round=round_name, updated=stamp)
+        hand = con.execute(
+            "SELECT deadline_by_hand, notes FROM cases WHERE case_id = ?", (case_id,)
+        ).fetchone()
+        if not hand["deadline_by_hand"]:
+            changes["deadline"] = row["deadline"] or None
+        kind, note = "", None
+        if status == PENDING:
+            before = con.execute(
+                "SELECT status_from FROM events WHERE case_id = ? AND kind = 'resolved' "
+                "ORDER BY id DESC LIMIT 1",
+                (case_id,),
+            ).fetchone()
+            back = before["status_from"] if before and before["status_from"] else NEW_STATUS
+            changes.update(_status_change(back, day, round_name))
+            kind, note = "reappeared", f"【系统】{round_name} 轮调查中再次出现，恢复为{back}"
+            changes["notes"] = _append(hand["notes"], f"{day}：{note}")
+        _update(con, case_id, changes)
+        if kind:  # a case simply seen again is recorded in case_findings only
+            _event(
+                con,
+                case_id,
+                kind,
+                round=round_name,
+                date=day,
+                status_from=status,
+                status_to=changes["status"],
+                note=note,
+            )
+        _record_findings(con, case_id, round_name, row, kind or "persisting")
+
+    def _merge_case(self, con, case_id, status, into, round_name, day, stamp) -> None:
+        notes = con.execute("SELECT notes FROM cases WHERE case_id = ?", (case_id,)).fetchone()[0]
+        note = f"【系统】{round_name} 轮调查中与案件 {into} 连成一片，并入该案件"
+        changes = _status_change(MERGED, day, round_name)
+        changes.update(notes=_append(notes, f"{day}：{note}"), updated=stamp)
+        _update(con, case_id, changes)
+        _event(
+            con,
+            case_id,
+            "merged",
+            round=round_name,
+            date=day,
+            status_from=status,
+            status_to=MERGED,
+            note=note,
+        )
+
+    def _resolve_case(self, con, case_id, status, round_name, day, stamp) -> None:
+        if status not in OPEN_STATUSES:
+            return  # already pending, done or dismissed: nothing to confirm
+        notes = con.execute("SELECT notes FROM cases WHERE case_id = ?", (case_id,)).fetchone()[0]
+        note = f"【系统】{round_name} 轮调查未再发现，待确认销号"
+        changes = _status_change(PENDING, day, round_name)
+        changes.update(notes=_append(notes, f"{day}：{note}"), updated=stamp)
+        _update(con, case_id, changes)
+        _event(
+            con,
+            case_id,
+            "resolved",
+            round=round_name,
+            date=day,
+            status_from=status,
+            status_to=PENDING,
+            note=note,
+        )
+
+    def _pool(self, con, last_round: str | None, crs) -> gpd.GeoDataFrame:
+        """The cases a new round's findings may continue: seen in the latest round, or
+        awaiting confirmation (their finding may come back)."""
+        rows = con.execute(
+            "SELECT case_id, category, holder, parcel_id, area_m2, geometry FROM cases "
+            "WHERE status != ? AND (last_round = ? OR status = ?)",
+            (MERGED, last_round or "", PENDING),
+        ).fetchall()
+        wkb = [r["geometry"] for r in rows]
+        return gpd.GeoDataFrame(
+            {
+                "finding_id": [r["case_id"] for r in rows],
+                "category": [r["category"] for r in rows],
+                "holder": [r["holder"] for r in rows],
+                "parcel_id": [r["parcel_id"] for r in rows],
+                "area_m2": [r["area_m2"] for r in rows],
+            },
+            geometry=list(shapely.from_wkb(wkb)) if wkb else [],
+            crs=crs,
+        )
+
+    # ------------------------------------------------------------------ sqlite
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"{self.path}: cannot open the ledger ({exc}).") from exc
+        con.row_factory = sqlite3.Row
+        try:
+            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            con.execute("PRAGMA foreign_keys = ON")
+            con.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as exc:
+            con.close()
+            raise LedgerError(
+                f"{self.path}: not a landgis ledger ({exc}); give the path of the ledger "
+                "file (e.g. cases.sqlite) or a new file name to start one."
+            ) from exc
+        return con
+
+    def _open(self) -> None:
+        """Check the file is a ledger of a version this landgis reads; create it if empty."""
+        from landgis import __version__
+
+        con = self._connect()
+        try:
+            try:
+                app = con.execute("PRAGMA application_id").fetchone()[0]
+                tables = {
+                    r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
+            except sqlite3.DatabaseError as exc:
+                raise LedgerError(
+                    f"{self.path}: not a landgis ledger ({exc}); give the path of the ledger "
+                    "file (e.g. cases.sqlite) or a new file name to start one."
+                ) from exc
+            if app != APPLICATION_ID and (app or tables):
+                what = "a GeoPackage" if app == 0x47504B47 else "another SQLite database"
+                raise LedgerError(
+                    f"{self.path}: is {what}, not a landgis ledger; give the ledger file "
+                    "(e.g. cases.sqlite) or a new file name to start one."
+                )
+            mode = "WAL" if self.wal else "DELETE"
+            current = con.execute("PRAGMA journal_mode").fetchone()[0]
+            if current.upper() != mode:
+                con.execute(f"PRAGMA journal_mode = {mode}")
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        con.execute(statement)
+                versions = [r[0] for r in con.execute("SELECT version FROM schema_version")]
+                if not versions:
+                    con.execute(
+                        "INSERT INTO schema_version VALUES (?, ?, ?)",
+                        (SCHEMA_VERSION, _now(), __version__),
+                    )
+                    _set_meta(con, "created", _now())
+                    con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                elif max(versions) > SCHEMA_VERSION:
+                    raise LedgerError(
+                        f"{self.path}: ledger schema version {max(versions)} is newer than this "
+                        f"landgis reads ({SCHEMA_VERSION}); upgrade landgis (pip install -U "
+                        "landgis)."
+                    )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            raise LedgerError(f"{self.path}: cannot open the ledger ({exc}).") from exc
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: taken at once (BEGIN IMMEDIATE), so concurrent writers
+        queue instead of failing half-way; rolled back on any error."""
+        con = self._connect()
+        try:
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise LedgerError(
+                    f"{self.path}: the ledger stayed locked by another writer for "
+                    f"{self.timeout:g} s ({exc}); try again."
+                ) from exc
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:  # locked, read-only, disk full …
+            raise LedgerError(f"{self.path}: {exc}; nothing was changed.") from exc
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        con = self._connect()
+        try:
+            con.execute("BEGIN")  # one consistent snapshot
+            yield con
+            con.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise LedgerError(f"{self.path}: cannot read the ledger ({exc}).") from exc
+        finally:
+            con.close()
+
+    def _crs(self, con):
+        from pyproj import CRS
+
+        row = con.execute("SELECT value FROM meta WHERE key = 'crs'").fetchone()
+        return CRS.from_wkt(row[0]) if row else None
+
+    @staticmethod
+    def _latest_round(con) -> str:
+        row = con.execute("SELECT round FROM rounds ORDER BY seq DESC LIMIT 1").fetchone()
+        return row[0] if row else ""
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _surveyed(row) -> dict[str, Any]:
+    """The case fields a round's diff row gives (the survey's facts)."""
+    area = row["new_area_m2"]
+    geom = row.geometry
+    return {
+        "category_label": row["category_label"],
+        "holder": row["holder"],
+        "other_holder": row["other_holder"],
+        "parcel_id": row["parcel_id"],
+        "street": row["street"],
+        "village": row["village"],
+        "work_group": row["group"],
+        "departments": row["departments"],
+        "action": row["action"],
+        "area_m2": _float(area),
+        "area_mu": _float(to_mu(area)),
+        "amount_due": _float(row["amount_due"]),
+        "finding_id": row["new_id"],
+        "thin": int(bool(row["thin"])),
+        "lon": _float(row["lon"]),
+        "lat": _float(row["lat"]),
+        "geometry": None if geom is None or geom.is_empty else shapely.to_wkb(geom),
+    }
+
+
+def _record_findings(con, case_id, round_name, row, change) -> None:
+    ids = [i for i in row["new_id"].split(";") if i]
+    for fid in ids:
+        con.execute(
+            "INSERT OR IGNORE INTO case_findings (case_id, round, finding_id, change, area_m2) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                case_id,
+                round_name,
+                fid,
+                change,
+                _float(row["new_area_m2"]) if len(ids) == 1 else None,
+            ),
+        )
+
+
+def _status_change(status: str, day: str, round_name: str) -> dict[str, Any]:
+    closed = day if status in CLOSED_STATUSES or status == MERGED else None
+    return {"status": status, "status_changed": day, "status_round": round_name, "closed": closed}
+
+
+def _update(con, case_id: str, changes: dict[str, Any]) -> None:
+    cols = ", ".join(f"{k} = ?" for k in changes)
+    con.execute(f"UPDATE cases SET {cols} WHERE case_id = ?", [*changes.values(), case_id])
+
+
+def _event(
+    con,
+    case_id,
+    kind,
+    *,
+    round,
+    date,
+    status_from=None,
+    status_to=None,
+    person=None,
+    note=None,
+    by="landgis",
+) -> None:
+    con.execute(
+        "INSERT INTO events (case_id, at, date, round, kind, status_from, status_to, person, "
+        "note, by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_id, _now(), date, round, kind, status_from, status_to, person, note, by),
+    )
+
+
+def _set_meta(con, key: str, value: str) -> None:
+    con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def _append(notes: str, line: str) -> str:
+    return f"{notes}\n{line}" if notes else line
+
+
+def _as_status(value: str) -> str:
+    text = str(value).strip()
+    if text in STATUSES.values():
+        return text
+    if text.lower() in STATUSES:
+        return STATUSES[text.lower()]
+    choices = "、".join(f"{zh}（{code}）" for code, zh in STATUSES.items())
+    raise LedgerError(f"unknown status {value!r}; use one of {choices}.")
+
+
+def _as_date(value, what: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise LedgerError(f"{what}={value!r} is not a date; write it as 2024-06-30.") from exc
+
+
+def _audit_date(source) -> dt.date | None:
+    """The day an audit output folder was written (its ``summary.json``), if it is one."""
+    import json
+
+    if not isinstance(source, str | Path):
+        return None
+    path = Path(source)
+    trail = (path if path.is_dir() else path.parent) / "summary.json"
+    try:
+        created = json.loads(trail.read_text(encoding="utf-8")).get("created", "")
+        return dt.datetime.fromisoformat(created).astimezone().date()
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _case_seq(case_id: str) -> int:
+    try:
+        return int(case_id.rsplit("-", 1)[-1])
+    except ValueError:  # pragma: no cover - ids are ours
+        return 0
+
+
+def _float(value) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(out) else out
+
+
+def _headers(df: pd.DataFrame, headers: dict[str, str], lang: str) -> pd.DataFrame:
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang={lang!r}; use 'zh' or 'en'.")
+    return df.rename(columns=headers) if lang == "zh" else df
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no login name (containers)
+        return ""

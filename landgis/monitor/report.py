@@ -1,0 +1,574 @@
+"""The progress report (督查考评): per working group and street, from the case ledger.
+
+Counted from :meth:`Ledger.cases <landgis.monitor.ledger.Ledger.cases>` (cases
+merged into another, 已合并, are left out: they live on in that case):
+
+- ``open`` (未办结): 待核实, 整改中 or 移交司法;
+- ``overdue`` (逾期): open, with a deadline before ``as_of``;
+- ``pending`` (待确认销号): gone from the latest survey, awaiting confirmation;
+- ``closed`` (已办结): 已处置, 已销号 or 不予认定;
+- ``disposed_round`` (本轮处置): moved to 待确认销号, 已处置 or 已销号 in the
+  reported round — a round runs from its ``ledger update`` to the next one, so
+  a status entered by hand after an update counts for that update's round;
+- ``done_but_seen`` (处置后仍存在): 已处置 or 已销号, yet found again by the
+  latest survey;
+- the same in 亩;
+- where the findings carry amounts (arrears, rent for over-used leased land):
+  ``amount_owed`` (欠缴金额), what the latest round still finds owed, and
+  ``amount_recovered`` (已追缴金额), per case the amount entered by hand
+  (``ledger set --recovered``) or else what the owed amount fell by since the
+  case opened (all of it once the finding is gone).
+
+:class:`Progress` writes an HTML page (charts as inline SVG, every text
+escaped, no network needed) and an Excel workbook (Chinese headers, numbers as
+numbers, overdue rows highlighted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landgis.io.atomic import atomic_path
+from landgis.monitor.ledger import (
+    CLOSED_STATUSES,
+    LEDGER_HEADERS_ZH,
+    MERGED,
+    OPEN_STATUSES,
+    PENDING,
+    Ledger,
+    LedgerError,
+)
+from landgis.rules import GROUPS
+
+__all__ = ["PROGRESS_HEADERS_ZH", "Progress", "progress_report", "write_workbook"]
+
+#: Chinese headers of the progress tables.
+PROGRESS_HEADERS_ZH = {
+    "group": "责任工作组",
+    "street": "街道",
+    "cases": "案件数",
+    "open": "未办结",
+    "overdue": "逾期",
+    "pending": "待确认销号",
+    "closed": "已办结",
+    "disposed_round": "本轮处置",
+    "done_but_seen": "处置后仍存在",
+    "open_mu": "未办结面积（亩）",
+    "overdue_mu": "逾期面积（亩）",
+    "disposed_round_mu": "本轮处置面积（亩）",
+    "amount_owed": "欠缴金额（元）",
+    "amount_recovered": "已追缴金额（元）",
+}
+_COUNTS = ("cases", "open", "overdue", "pending", "closed", "disposed_round", "done_but_seen")
+_AREAS = ("open_mu", "overdue_mu", "disposed_round_mu")
+_AMOUNTS = ("amount_owed", "amount_recovered")
+_DISPOSED = (PENDING, "已处置", "已销号")
+_DONE = ("已处置", "已销号")
+_TOTAL = "合计"
+_NO_STREET = "（未定街道）"
+_DATE_COLUMNS = {
+    "deadline",
+    "opened",
+    "last_seen",
+    "status_changed",
+    "closed",
+    "date",
+    *(LEDGER_HEADERS_ZH[c] for c in ("deadline", "opened", "last_seen", "status_changed")),
+    LEDGER_HEADERS_ZH["closed"],
+    "调查日期",
+    "日期",
+}
+
+
+@dataclass
+class Progress:
+    """A progress report of the case ledger.
+
+    Attributes
+    ----------
+    as_of
+        The day overdue is judged on.
+    round
+        The round whose disposals count as 本轮处置.
+    table
+        One row per working group and street, then a 合计 row (columns of
+        :data:`PROGRESS_HEADERS_ZH`; amounts only when the ledger has some).
+    by_group, by_street
+        The same per working group and per street.
+    cases
+        Every case counted, with ``overdue`` (bool) and ``days_overdue``.
+    title
+        Heading of the page and workbook.
+    """
+
+    as_of: dt.date
+    round: str
+    table: pd.DataFrame
+    by_group: pd.DataFrame
+    by_street: pd.DataFrame
+    cases: pd.DataFrame
+    title: str = "土地资源核查处置 督查考评"
+
+    def to_html(self, path: str | Path) -> Path:
+        """Write the page (self-contained: charts inline, no network) atomically."""
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(self.html(), encoding="utf-8")
+        return path
+
+    def to_xlsx(self, path: str | Path) -> Path:
+        """Write the workbook: 进度汇总, 按工作组, 按街道, 案件明细 (overdue rows red)."""
+        case_cols = [
+            "case_id",
+            "status",
+            "overdue",
+            "days_overdue",
+            "category_label",
+            "holder",
+            "street",
+            "village",
+            "group",
+            "person",
+            "deadline",
+            "area_mu",
+            "amount_owed",
+            "amount_recovered",
+            "opened",
+            "last_seen",
+            "status_changed",
+            "closed",
+            "finding_id",
+            "notes",
+        ]
+        cases = self.cases[case_cols].copy()
+        cases["overdue"] = np.where(cases["overdue"], "是", "")
+        headers = {
+            **LEDGER_HEADERS_ZH,
+            "amount_owed": PROGRESS_HEADERS_ZH["amount_owed"],
+            "amount_recovered": PROGRESS_HEADERS_ZH["amount_recovered"],
+            "overdue": "是否逾期",
+            "days_overdue": "逾期天数",
+        }
+        sheets = {
+            "进度汇总": self.table.rename(columns=PROGRESS_HEADERS_ZH),
+            "按工作组": self.by_group.rename(columns=PROGRESS_HEADERS_ZH),
+            "按街道": self.by_street.rename(columns=PROGRESS_HEADERS_ZH),
+            "案件明细": cases.rename(columns=headers),
+        }
+        highlight = {
+            "进度汇总": self.table["overdue"].to_numpy() > 0,
+            "按工作组": self.by_group["overdue"].to_numpy() > 0,
+            "按街道": self.by_street["overdue"].to_numpy() > 0,
+            "案件明细": self.cases["overdue"].to_numpy(dtype=bool),
+        }
+        title = f"{self.title}（截至 {self.as_of.isoformat()}，本轮 {self.round}）"
+        return write_workbook(path, sheets, highlight=highlight, title=title)
+
+    def write(self, outdir: str | Path) -> dict[str, Path]:
+        """Write ``progress.html`` and ``progress.xlsx`` to ``outdir``; return name → path."""
+        outdir = Path(outdir)
+        outdir.mkdir(parents=True, exist_ok=True)
+        return {
+            "progress.html": self.to_html(outdir / "progress.html"),
+            "progress.xlsx": self.to_xlsx(outdir / "progress.xlsx"),
+        }
+
+    def html(self) -> str:
+        """The report as one HTML page."""
+        esc = html.escape
+        total = self.table.iloc[-1]
+        cards = [
+            ("案件数", f"{int(total['cases'])}", ""),
+            ("未办结", f"{int(total['open'])}", f"{total['open_mu']:.2f} 亩"),
+            ("逾期", f"{int(total['overdue'])}", f"{total['overdue_mu']:.2f} 亩"),
+            ("待确认销号", f"{int(total['pending'])}", ""),
+            ("本轮处置", f"{int(total['disposed_round'])}", f"{total['disposed_round_mu']:.2f} 亩"),
+            ("已办结", f"{int(total['closed'])}", ""),
+        ]
+        if "amount_owed" in self.table:
+            cards.append(
+                (
+                    "已追缴（元）",
+                    f"{total['amount_recovered']:,.0f}",
+                    f"尚欠 {total['amount_owed']:,.0f} 元",
+                )
+            )
+        card_html = "".join(
+            f'<div class="card{" bad" if label == "逾期" and value != "0" else ""}">'
+            f"<div class='n'>{esc(value)}</div><div>{esc(label)}</div>"
+            f"<div class='s'>{esc(sub)}</div></div>"
+            for label, value, sub in cards
+        )
+        overdue = self.cases[self.cases["overdue"]].sort_values("days_overdue", ascending=False)
+        overdue_cols = {
+            "case_id": "案件编号",
+            "category_label": "问题类别",
+            "holder": "权利人/使用人",
+            "street": "街道",
+            "group": "责任工作组",
+            "person": "责任人",
+            "status": "状态",
+            "deadline": "完成时限",
+            "days_overdue": "逾期天数",
+            "area_mu": "面积（亩）",
+        }
+        parts = [
+            "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>",
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+            f"<title>{esc(self.title)}</title><style>{_CSS}</style></head><body>",
+            f"<h1>{esc(self.title)}</h1>",
+            f"<p class='meta'>截至 {esc(self.as_of.isoformat())} · 本轮 {esc(self.round)} · "
+            f"逾期按各类问题的完成时限计 · 已合并案件不计</p>",
+            f"<div class='cards'>{card_html}</div>",
+            "<h2>按责任工作组</h2>",
+            _chart(self.by_group, "group", "各工作组案件办理情况"),
+            _table(self.by_group),
+            "<h2>按街道</h2>",
+            _chart(self.by_street, "street", "各街道案件办理情况"),
+            _table(self.by_street),
+            "<h2>按工作组和街道</h2>",
+            _table(self.table),
+            f"<h2>逾期案件（{len(overdue)}）</h2>",
+            _table(overdue[list(overdue_cols)].rename(columns=overdue_cols), mark_all=True)
+            if len(overdue)
+            else "<p>无逾期案件。</p>",
+            f"<p class='meta'>landgis · 生成于 {esc(dt.datetime.now().strftime('%Y-%m-%d %H:%M'))}"
+            "</p></body></html>",
+        ]
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        return _table(self.table)
+
+
+def progress_report(
+    ledger: Ledger | str | Path,
+    *,
+    as_of: dt.date | str | None = None,
+    round: str | None = None,
+    title: str = "土地资源核查处置 督查考评",
+) -> Progress:
+    """Count the ledger's cases per working group and street.
+
+    Parameters
+    ----------
+    ledger
+        A :class:`~landgis.monitor.ledger.Ledger` or the path of its file.
+    as_of
+        The day overdue is judged on (default today): an open case whose
+        deadline is before it is overdue.
+    round
+        The round whose disposals count as 本轮处置 (default the latest).
+    title
+        Heading of the page and workbook.
+
+    Returns
+    -------
+    Progress
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, landgis
+    >>> from landgis.monitor import Ledger
+    >>> ledger = Ledger(pathlib.Path(tempfile.mkdtemp()) / "cases.sqlite")
+    >>> _ = ledger.update(landgis.audit(landgis.get_path("parcels"),
+    ...                   landgis.get_path("footprints")), date="2024-03-15")
+    >>> report = progress_report(ledger, as_of="2024-07-01")
+    >>> int(report.table.iloc[-1]["overdue"])  # area_mismatch and overlap_conflict: 06-30
+    2
+    """
+    from landgis.monitor.ledger import _as_date
+
+    if not isinstance(ledger, Ledger):
+        ledger = Ledger(ledger, create=False)
+    day = _as_date(as_of, "as_of") or dt.date.today()
+    rounds = ledger.rounds()
+    if round is None:
+        round = rounds["round"].iloc[-1] if len(rounds) else ""
+    elif round not in set(rounds["round"]):
+        raise LedgerError(
+            f"{ledger.path}: no round {round!r}; the rounds are {list(rounds['round'])}."
+        )
+    latest = rounds["round"].iloc[-1] if len(rounds) else ""
+    cases = pd.DataFrame(ledger.cases(geometry=False))
+    cases = cases[cases["status"] != MERGED].reset_index(drop=True)
+    cases["street"] = cases["street"].replace("", _NO_STREET)
+    deadline = pd.to_datetime(cases["deadline"], errors="coerce").dt.date
+    is_open = cases["status"].isin(OPEN_STATUSES)
+    late = deadline.map(lambda d: d is not None and not pd.isna(d) and d < day).astype(bool)
+    cases["overdue"] = (is_open & late).astype(bool)
+    cases["days_overdue"] = [
+        (day - d).days if o else 0 for d, o in zip(deadline, cases["overdue"], strict=True)
+    ]
+    cases["_open"] = is_open
+    cases["_pending"] = cases["status"] == PENDING
+    cases["_closed"] = cases["status"].isin(CLOSED_STATUSES)
+    cases["_disposed"] = cases["status"].isin(_DISPOSED) & (cases["status_round"] == round)
+    cases["_done_seen"] = cases["status"].isin(_DONE) & (cases["last_round"] == latest)
+    seen = cases["last_round"] == latest
+    cases["amount_owed"] = cases["amount_due"].where(seen | cases["amount_due"].isna(), 0.0)
+    fell = (cases["opened_amount_due"] - cases["amount_owed"]).clip(lower=0)
+    cases["amount_recovered"] = cases["amount_recovered"].where(
+        cases["amount_recovered"].notna(), fell
+    )
+    amounts = bool(cases["amount_owed"].notna().any() or cases["amount_recovered"].notna().any())
+
+    table = _tally(cases, ["group", "street"], amounts)
+    by_group = _tally(cases, ["group"], amounts)
+    by_street = _tally(cases, ["street"], amounts)
+    public = cases.drop(columns=[c for c in cases.columns if c.startswith("_")])
+    return Progress(
+        as_of=day,
+        round=str(round),
+        table=table,
+        by_group=by_group,
+        by_street=by_street,
+        cases=public,
+        title=title,
+    )
+
+
+def _tally(cases: pd.DataFrame, keys: list[str], amounts: bool) -> pd.DataFrame:
+    """Counts and areas per ``keys``, in working-group order, then a 合计 row."""
+    area = cases["area_mu"].fillna(0.0)
+    parts = pd.DataFrame(
+        {
+            **{k: cases[k] for k in keys},
+            "cases": 1,
+            "open": cases["_open"].astype(int),
+            "overdue": cases["overdue"].astype(int),
+            "pending": cases["_pending"].astype(int),
+            "closed": cases["_closed"].astype(int),
+            "disposed_round": cases["_disposed"].astype(int),
+            "done_but_seen": cases["_done_seen"].astype(int),
+            "open_mu": area.where(cases["_open"], 0.0),
+            "overdue_mu": area.where(cases["overdue"], 0.0),
+            "disposed_round_mu": area.where(cases["_disposed"], 0.0),
+        }
+    )
+    if amounts:
+        parts["amount_owed"] = cases["amount_owed"].fillna(0.0)
+        parts["amount_recovered"] = cases["amount_recovered"].fillna(0.0)
+    columns = [*keys, *_COUNTS, *_AREAS, *(_AMOUNTS if amounts else ())]
+    if len(parts):
+        out = parts.groupby(keys, sort=False, dropna=False).sum(numeric_only=True).reset_index()
+    else:
+        out = pd.DataFrame(columns=columns)
+    order = {g: i for i, g in enumerate(GROUPS)}
+    if "group" in keys and len(out):
+        out["_g"] = out["group"].map(lambda g: order.get(g, len(order)))
+        out = out.sort_values(["_g", *keys]).drop(columns="_g")
+    elif len(out):
+        out = out.sort_values(keys)
+    total = {k: "" for k in keys}
+    total[keys[0]] = _TOTAL
+    for col in columns[len(keys) :]:
+        total[col] = parts[col].sum() if len(parts) else 0
+    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)[columns]
+    for col in _COUNTS:
+        out[col] = out[col].astype(int)
+    for col in (*_AREAS, *(_AMOUNTS if amounts else ())):
+        out[col] = out[col].astype(float).round(4)
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- HTML
+
+_CSS = """
+body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","WenQuanYi Zen Hei",
+sans-serif;margin:24px;color:#222}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+.meta{color:#666;font-size:13px}
+.cards{display:flex;flex-wrap:wrap;gap:10px}
+.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:110px}
+.card .n{font-size:24px;font-weight:bold}.card .s{color:#666;font-size:12px}
+.card.bad{border-color:#c00;background:#fff0f0}.card.bad .n{color:#c00}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+th,td{border:1px solid #ccc;padding:3px 8px}th{background:#f3f3f3}
+td.num{text-align:right}tr.overdue td{background:#ffc7ce;color:#9c0006}
+tr.total td{font-weight:bold;background:#f7f7f7}
+svg{max-width:100%;height:auto}
+"""
+
+_CJK_FONTS = (
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+)
+
+
+def _table(df: pd.DataFrame, *, mark_all: bool = False) -> str:
+    """An HTML table, every cell escaped; rows with overdue cases marked."""
+    esc = html.escape
+    headers = [PROGRESS_HEADERS_ZH.get(c, c) for c in df.columns]
+    rows = []
+    for _, row in df.iterrows():
+        first = str(row.iloc[0])
+        overdue = mark_all or ("overdue" in df and row["overdue"] > 0)
+        cls = "total" if first == _TOTAL else ("overdue" if overdue else "")
+        cells = []
+        for col, value in row.items():
+            if isinstance(value, float | np.floating):
+                text, num = f"{value:,.2f}", True
+            elif isinstance(value, int | np.integer):
+                text, num = f"{value}", True
+            else:
+                text, num = "" if pd.isna(value) else str(value), False
+            cells.append(f"<td{' class=num' if num else ''}>{esc(text)}</td>")
+            del col
+        rows.append(f"<tr class='{cls}'>{''.join(cells)}</tr>")
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _chart(df: pd.DataFrame, key: str, title: str) -> str:
+    """Stacked horizontal bars (overdue, open in time, pending, closed) as inline SVG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    data = df[df[key] != _TOTAL]
+    if not len(data):
+        return "<p>暂无案件。</p>"
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    rc = {
+        "svg.fonttype": "none",  # text stays text: the browser draws it with its own fonts
+        "text.parse_math": False,  # a "$" in a street name is not TeX
+        "font.family": "sans-serif",
+        "font.sans-serif": [*_CJK_FONTS, "DejaVu Sans"],
+        "svg.hashsalt": "landgis",
+    }
+    labels = [str(v) for v in data[key]][::-1]
+    series = [
+        ("逾期", (data["overdue"]).to_numpy()[::-1], "#c0392b"),
+        ("未逾期", (data["open"] - data["overdue"]).to_numpy()[::-1], "#e67e22"),
+        ("待确认销号", data["pending"].to_numpy()[::-1], "#f1c40f"),
+        ("已办结", data["closed"].to_numpy()[::-1], "#27ae60"),
+    ]
+    with plt.rc_context(rc):
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(labels) + 1.6))
+        left = np.zeros(len(labels))
+        y = np.arange(len(labels))
+        for name, values, color in series:
+            ax.barh(y, values, left=left, color=color, label=name, height=0.6)
+            left = left + values
+        ax.set_yticks(y, labels)
+        ax.set_title(f"{title}（件）")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(
+            loc="upper center", fontsize=8, ncols=4, bbox_to_anchor=(0.5, -0.08), frameon=False
+        )
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.tight_layout()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        plt.close(fig)
+    svg = buffer.getvalue()
+    return svg[svg.index("<svg") :]
+
+
+# ---------------------------------------------------------------------- Excel
+
+
+def write_workbook(
+    path: str | Path,
+    sheets: dict[str, pd.DataFrame],
+    *,
+    highlight: dict[str, Any] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write tables to an .xlsx: numbers as numbers, dates as dates, text never a formula.
+
+    Parameters
+    ----------
+    path
+        The workbook, written atomically.
+    sheets
+        Sheet name → table (headers as they should read).
+    highlight
+        Sheet name → boolean per row: those rows are filled light red with dark
+        red text (Excel's "bad" style), e.g. overdue cases.
+    title
+        Written into the workbook's properties.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    fill = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
+    bad = Font(color="9C0006")
+    wb = Workbook()
+    wb.remove(wb.active)
+    if title:
+        wb.properties.title = ILLEGAL_CHARACTERS_RE.sub("", title)
+    for name, table in sheets.items():
+        ws = wb.create_sheet(name[:31])
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", str(c)) for c in table.columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
+        dates = [str(c) in _DATE_COLUMNS for c in table.columns]
+        for values in table.itertuples(index=False):
+            ws.append([_cell(v, d) for v, d in zip(values, dates, strict=True)])
+        for column, is_date in zip(ws.iter_cols(min_row=2), dates, strict=True):
+            for cell in column:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula
+                elif is_date and cell.value is not None:
+                    cell.number_format = "yyyy-mm-dd"
+                elif isinstance(cell.value, float):
+                    cell.number_format = "#,##0.00"
+        marks = (highlight or {}).get(name)
+        if marks is not None:
+            for i, on in enumerate(np.asarray(marks, dtype=bool), start=2):
+                if on:
+                    for cell in ws[i]:
+                        cell.fill = fill
+                        cell.font = bad
+        for i, column in enumerate(table.columns, start=1):
+            sample = [len(str(column))] + [len(str(v)) for v in table.iloc[:200, i - 1]]
+            ws.column_dimensions[get_column_letter(i)].width = min(50, 4 + 1.5 * max(sample))
+        ws.freeze_panes = "A2"
+        if len(table.columns):
+            ws.auto_filter.ref = ws.dimensions
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path
+
+
+def _cell(value, is_date: bool):
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None:
+        return None
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, bool | np.bool_):
+        return "是" if value else ""
+    if isinstance(value, np.integer):
+        return int(value)
+    if is_date and isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if pd.isna(value):
+        return None
+    return value
