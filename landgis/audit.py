@@ -482,7 +482,7 @@ def audit(
         raw, evaluation, problems = accounts.raw, accounts.evaluation, accounts.problems
         if problems:
             rows = ", ".join(
-                f"{p['source']} row {p['row']} ({p['column']}: {p['problem']})"
+                f"{p['source']} row {p['row']} ({p['column']} = {p['value']!r}: {p['problem']})"
                 for p in problems[:3]
             )
             message = (
