@@ -20,6 +20,7 @@ def write_gpkg(
     *,
     layers: Mapping[str, gpd.GeoDataFrame | None] | None = None,
     tables: Mapping[str, pd.DataFrame | None] | None = None,
+    styles: bool = True,
 ) -> Path:
     """Write ``findings``, further ``layers`` and attribute ``tables`` to one GeoPackage.
 
@@ -27,7 +28,9 @@ def write_gpkg(
     tables, so an audit's per-holder figures travel with its findings.
 
     The file is assembled under a temporary name and renamed when complete.
-    Dates become ISO text so every GIS reads them alike.
+    Dates become ISO text so every GIS reads them alike.  With ``styles`` (the
+    default) the file carries QGIS styles (the ``layer_styles`` table, see
+    :mod:`landgis.present.qgis`): opened in QGIS it looks like the HTML map.
     """
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -40,6 +43,10 @@ def write_gpkg(
         for name, table in dict(tables or {}).items():
             if table is not None:
                 pyogrio.write_dataframe(_plain(table), tmp, layer=name, driver="GPKG")
+        if styles:
+            from landgis.present.qgis import write_layer_styles
+
+            write_layer_styles(tmp)
     return path
 
 
