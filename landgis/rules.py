@@ -180,6 +180,35 @@ _ROWS = [
         "verify",
         ("自然资源和规划局",),
     ),
+    # Change between two surveys (landgis.raster.use_change): what the resurvey
+    # of the long-term monitoring (长效管护) must verify on the ground.
+    Category(
+        "use_new",
+        "新增用地",
+        "New use since the previous survey",
+        "实地核实新增用地的权属与用地手续，违法用地依法处置",
+        "Verify the owner and permits of the new use on site; act on illegal use by law",
+        "综合组",
+        "verify",
+    ),
+    Category(
+        "use_grown",
+        "扩建用地",
+        "Use grown since the previous survey",
+        "核实扩建部分是否在红线内、手续是否完备",
+        "Verify that the extension lies within the red line and has its permits",
+        "综合组",
+        "verify",
+    ),
+    Category(
+        "use_removed",
+        "用地减少",
+        "Use gone since the previous survey",
+        "核实拆除或停用情况，更新台账，研究盘活利用",
+        "Verify the demolition or disuse, update the register, plan the land's reuse",
+        "综合组",
+        "verify",
+    ),
 ]
 
 #: Category code → :class:`Category`, in DOMAIN.md's order.

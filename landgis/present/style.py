@@ -12,6 +12,7 @@ __all__ = ["CATEGORY_COLORS", "CONTEXT_STYLES", "DRAW_ORDER", "TENURE_STYLES", "
 #: Categories in drawing order: parcel-sized findings first, so that the smaller
 #: pieces lie (and are clicked) on top.
 DRAW_ORDER = (
+    "use_removed",
     "leased_in_unused",
     "leased_in_idle",
     "leased_in_used",
@@ -27,6 +28,8 @@ DRAW_ORDER = (
     "unleased_use",
     "outside_redline",
     "encroachment",
+    "use_grown",
+    "use_new",
 )
 
 CATEGORY_COLORS: dict[str, str] = {
@@ -45,6 +48,10 @@ CATEGORY_COLORS: dict[str, str] = {
     "rent_arrears": "#393b79",
     "fee_arrears": "#637939",
     "low_efficiency": "#843c39",
+    # change between surveys: vivid hues that stand out on an orthophoto
+    "use_new": "#ff1493",
+    "use_grown": "#ffa07a",
+    "use_removed": "#00bfff",
 }
 
 #: Leaflet path options per tenure code (also read by the PNG and QGIS styles).

@@ -102,6 +102,7 @@ def build_map(
     basemap: str = "osm",
     tianditu_key: str | None = None,
     simplify: float = 0.5,
+    orthophoto: str | Path | dict | None = None,
 ):
     """A folium map of the findings over red lines, actual use and zones.
 
@@ -123,6 +124,11 @@ def build_map(
         The user's Tianditu key.
     simplify
         Display tolerance of the context layers, metres.
+    orthophoto
+        Optional GeoTIFF drawn under the vector layers (listed in the layer
+        switcher), embedded in the page as a PNG so it shows offline; or the
+        dict :func:`landgis.raster.orthophoto_overlay` returns (to choose its
+        size, or to reuse one image in several maps).
 
     Returns
     -------
@@ -146,6 +152,14 @@ def build_map(
 
     layers = _layers(findings, parcels, footprints, planning, admin, simplify=simplify, gcj=gcj)
     bounds = _bounds([f for f in (findings, parcels) if f is not None and len(f)], gcj=gcj)
+    images = []
+    if orthophoto is not None:
+        from landgis.raster import orthophoto_overlay
+
+        images.append(
+            orthophoto if isinstance(orthophoto, dict) else orthophoto_overlay(orthophoto, gcj=gcj)
+        )
+        bounds = bounds or images[0]["bounds"]
     figure = _data_figure_class()()
     m = folium.Map(
         location=_centre(bounds),
@@ -163,6 +177,7 @@ def build_map(
         "title": title,
         "subtitle": subtitle if subtitle is not None else _default_subtitle(findings),
         "layers": layers,
+        "images": images,
         "bases": bases,
         "bounds": bounds,
         "canvas": n_shapes > _SVG_LIMIT,

@@ -72,6 +72,15 @@
   var renderer = data.canvas ? L.canvas({padding: 0.3}) : L.svg();
   var overlays = {};
   var layers = {};
+  (data.images || []).forEach(function (image) {  // orthophotos: under every vector layer
+    if (String(image.url).indexOf("data:image/png;base64,") !== 0) { return; }
+    if (!map.getPane("landgis-images")) { map.createPane("landgis-images").style.zIndex = 250; }
+    var layer = L.imageOverlay(image.url, image.bounds, {
+      opacity: image.opacity, pane: "landgis-images", interactive: false, className: "lg-image"
+    }).addTo(map);
+    overlays[escapeHtml(image.label)] = layer;
+    layers[image.id] = layer;
+  });
   data.layers.forEach(function (spec) {
     var layer = L.geoJSON(features(spec), {
       style: function () { return spec.style; },
