@@ -14,7 +14,7 @@ import html
 import json
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,13 @@ from landgis.present.csv import write_table
 from landgis.present.summary import labelled
 from landgis.schema import load_aliases
 
-__all__ = ["Audit", "audit"]
+__all__ = ["GIS_FORMATS", "Audit", "audit"]
+
+#: GIS formats :meth:`Audit.write` adds to the GeoPackage, name → what is written.
+GIS_FORMATS = {
+    "gdb": "findings.gdb, a File Geodatabase for ArcGIS (Chinese field aliases)",
+    "shp": "shp/, one Shapefile per layer (UTF-8 .cpg) and fields.csv",
+}
 
 
 @dataclass
@@ -109,17 +115,71 @@ class Audit:
         return write_gpkg(
             self.findings,
             path,
-            layers={
-                "parcels": self.parcels,
-                "footprints": self.footprints,
-                "planning": self.planning,
-                "admin": self.admin,
-            },
+            layers=self._context_layers(),
             tables={
                 "holders": self.holders.reset_index(),
                 "parcel_use": self.parcel_use,
                 "evaluation": None if self.evaluation is None else self.evaluation.reset_index(),
             },
+        )
+
+    def _context_layers(self) -> dict[str, gpd.GeoDataFrame | None]:
+        return {
+            "parcels": self.parcels,
+            "footprints": self.footprints,
+            "planning": self.planning,
+            "admin": self.admin,
+        }
+
+    def to_gdb(self, path: str | Path) -> Path:
+        """Write ``findings`` plus the audited inputs to a File Geodatabase (ArcGIS).
+
+        Same layers as the GeoPackage, with Chinese field aliases; see
+        :func:`landgis.io.export.write_gdb`.
+        """
+        from landgis.io.export import write_gdb
+
+        return write_gdb(self.findings, path, layers=self._context_layers())
+
+    def to_shapefiles(self, folder: str | Path) -> dict[str, Path]:
+        """Write one Shapefile per layer (UTF-8, ``.cpg``) and ``fields.csv`` into ``folder``.
+
+        Field names are cut to the DBF's 10 bytes by a fixed mapping
+        (:data:`landgis.io.export.SHAPEFILE_FIELDS`), listed in ``fields.csv``.
+        """
+        from landgis.io.export import write_shapefiles
+
+        return write_shapefiles(self.findings, folder, layers=self._context_layers())
+
+    def write_fieldkit(
+        self, outdir: str | Path, *, gcj02: bool = False, printlist: bool = True
+    ) -> dict[str, Path]:
+        """Write the site-check kit per street: ``<street>.kmz`` and ``<street>.html``.
+
+        Parameters
+        ----------
+        outdir
+            Folder to write into (created).
+        gcj02
+            KMZ coordinates in GCJ-02 (for apps on Gaode basemaps) instead of WGS84.
+        printlist
+            Also write the A4 print list with a small map per finding.
+
+        Returns
+        -------
+        dict
+            File name → path of every file written.
+        """
+        from landgis.present.kml import write_fieldkit
+
+        return write_fieldkit(
+            self.findings,
+            outdir,
+            parcels=self.parcels,
+            footprints=self.footprints,
+            title=self.campaign.name,
+            gcj02=gcj02,
+            printlist=printlist,
         )
 
     def map(
@@ -145,12 +205,7 @@ class Audit:
         from landgis.present.webmap import DEPARTMENT_CATEGORIES, _around, build_map
 
         findings = self.findings
-        layers = {
-            "parcels": self.parcels,
-            "footprints": self.footprints,
-            "planning": self.planning,
-            "admin": self.admin,
-        }
+        layers = self._context_layers()
         title = self.campaign.name
         if street is not None:
             findings = findings[findings["street"] == street]
@@ -220,7 +275,14 @@ class Audit:
         written.update({f"dossiers/{p.name}": p for p in dossiers.values()})
         return written
 
-    def write(self, outdir: str | Path, *, lang: str = "zh", xlsx: bool = False) -> dict[str, Path]:
+    def write(
+        self,
+        outdir: str | Path,
+        *,
+        lang: str = "zh",
+        xlsx: bool = False,
+        formats: Iterable[str] = (),
+    ) -> dict[str, Path]:
         """Write ``findings.csv``, ``findings.gpkg`` and the summaries to ``outdir``.
 
         Parameters
@@ -232,6 +294,9 @@ class Audit:
         xlsx
             Also write ``findings.xlsx`` (the CSV's table as a workbook, where long
             parcel codes stay text); slower on large parks.
+        formats
+            Further GIS formats besides the GeoPackage: ``"gdb"`` writes
+            ``findings.gdb`` (ArcGIS), ``"shp"`` the folder ``shp/``.
 
         Returns
         -------
@@ -239,6 +304,9 @@ class Audit:
             Name → path of every file written.
         """
         outdir = Path(outdir)
+        formats = set(formats) - {"gpkg"}  # the GeoPackage is always written
+        if formats - set(GIS_FORMATS):
+            raise ValueError(f"formats={sorted(formats)}; choose from {list(GIS_FORMATS)}")
         self._refuse_overwriting_inputs(outdir)
         outdir.mkdir(parents=True, exist_ok=True)
         written = {
@@ -247,6 +315,12 @@ class Audit:
         }
         if xlsx:
             written["findings.xlsx"] = self.to_xlsx(outdir / "findings.xlsx", lang=lang)
+        if "gdb" in formats:
+            written["findings.gdb"] = self.to_gdb(outdir / "findings.gdb")
+        if "shp" in formats:
+            written.update(
+                {f"shp/{p.name}": p for p in self.to_shapefiles(outdir / "shp").values()}
+            )
         for name, table in (
             ("summary.csv", self.summary("category")),
             ("holders.csv", self.summary("holder").reset_index()),
@@ -277,17 +351,25 @@ class Audit:
         inputs = {
             Path(i["source"]).resolve()
             for i in self.report.get("inputs", {}).values()
-            if Path(i["source"]).is_file()
+            if Path(i["source"]).exists()
         }
         outputs = (
             "findings.csv",
             "findings.gpkg",
             "findings.xlsx",
+            "findings.gdb",
+            "shp",
             "summary.csv",
             "holders.csv",
             "summary.json",
         )
-        clash = [name for name in outputs if (outdir / name).resolve() in inputs]
+        # Folders (findings.gdb, shp/) are replaced whole: nothing inside may be an input.
+        clash = [
+            name
+            for name in outputs
+            for source in inputs
+            if source == (outdir / name).resolve() or (outdir / name).resolve() in source.parents
+        ]
         if clash:
             raise InputFileError(
                 f"{outdir / clash[0]}: is one of the inputs; write the outputs to another "

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 import landgis
+from landgis.audit import GIS_FORMATS
 from landgis.errors import LandgisError, LandgisWarning
 from landgis.present.webmap import BASEMAPS
 
@@ -175,6 +176,22 @@ _audit_options = [
         "Excel workbook, where long parcel codes stay text (Excel turns a 12-digit "
         "宗地代码 in a CSV into 3.21202E+11).",
     ),
+    click.option(
+        "--fieldkit",
+        is_flag=True,
+        help="Also write the site-check kit fieldkit/<street>.kmz (for 奥维互动地图 or Google "
+        "Earth, WGS84) and fieldkit/<street>.html (A4 print list); see `landgis fieldkit`.",
+    ),
+    click.option(
+        "--format",
+        "formats",
+        multiple=True,
+        type=click.Choice(["gpkg", *GIS_FORMATS]),
+        help="GIS format besides findings.gpkg (always written, with QGIS styles); repeat "
+        "for several. gdb: findings.gdb, a File Geodatabase for ArcGIS with Chinese field "
+        "aliases; shp: shp/, one Shapefile per layer (UTF-8 .cpg, 10-byte field names "
+        "listed in shp/fields.csv).",
+    ),
     click.option("-q", "--quiet", is_flag=True, help="No progress display or summary table."),
 ]
 
@@ -231,6 +248,7 @@ def demo(outdir: Path, lang: str, quiet: bool) -> None:
         xlsx=True,  # small: show the workbook, the maps, the registers and the report too
         maps=True,
         report=True,
+        fieldkit=True,
         registers=[landgis.datasets.sample_dir() / "registers.xlsx"],
         config=landgis.datasets.sample_dir() / "campaign.toml",
     )
@@ -317,6 +335,51 @@ def report(outdir: Path, quiet: bool) -> None:
 
 
 @main.command()
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "kitdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the kit.  [default: OUTDIR/fieldkit]",
+)
+@click.option(
+    "--gcj02",
+    is_flag=True,
+    help="KMZ coordinates in GCJ-02, for apps that draw Gaode/AMap basemaps and do not "
+    "shift WGS84 themselves (奥维互动地图 and Google Earth take the default WGS84).",
+)
+@click.option("--no-print", is_flag=True, help="Skip the A4 print lists (<street>.html).")
+@click.option("-q", "--quiet", is_flag=True, help="Do not list the files written.")
+def fieldkit(outdir: Path, kitdir: Path | None, gcj02: bool, no_print: bool, quiet: bool) -> None:
+    """Write the site-check kit (外业核查包) of an earlier audit in OUTDIR, per street.
+
+    <street>.kmz holds one placemark per finding (id and category as its name;
+    holder, parcel, 亩, action, working group and deadline in its balloon; the
+    polygon and a point inside it), in folders by category with the map's
+    colours, for 奥维互动地图 or Google Earth.  <street>.html is the A4 print
+    list: an index, then one card per finding with a small map and room for
+    the inspector's notes; it needs no network.
+    """
+    from landgis.io.outputs import read_outputs
+    from landgis.present.kml import write_fieldkit
+
+    with _handled():
+        layers = read_outputs(outdir)
+        written = write_fieldkit(
+            layers["findings"],
+            kitdir if kitdir is not None else outdir / "fieldkit",
+            parcels=layers["parcels"],
+            footprints=layers["footprints"],
+            gcj02=gcj02,
+            printlist=not no_print,
+        )
+    if not quiet:
+        for path in written.values():
+            Console().print(f"wrote {path}", highlight=False, markup=False)
+
+
+@main.command()
 @click.argument("source", type=click.Path(path_type=str))
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -367,22 +430,28 @@ def _run_audit(
     tianditu_key: str | None = None,
     report: bool = False,
     registers=(),
+    formats=(),
+    fieldkit: bool = False,
     **options,
 ) -> None:
     if maps and basemap.startswith("tianditu") and not tianditu_key:
         raise click.UsageError("--basemap tianditu needs --tianditu-key KEY (or TIANDITU_KEY).")
-    with _handled(), _progress(quiet, stages=_STAGES + maps) as step, warnings.catch_warnings():
+    with _handled(), _progress(quiet, stages=_STAGES + maps + fieldkit) as step, warnings.catch_warnings():
         warnings.simplefilter("ignore", LandgisWarning)  # listed below, from the report
         result = landgis.audit(
             parcels, footprints, progress=step, registers=list(registers) or None, **options
         )
         step("writing outputs")
-        written = result.write(outdir, lang=lang, xlsx=xlsx)
+        written = result.write(outdir, lang=lang, xlsx=xlsx, formats=formats)
         if report:
             written.update(result.write_report(outdir))
         if maps:
             step("drawing maps")
             written.update(result.write_maps(outdir, basemap=basemap, tianditu_key=tianditu_key))
+        if fieldkit:
+            step("writing the field kit")
+            kit = result.write_fieldkit(outdir / "fieldkit")
+            written.update({f"fieldkit/{name}": path for name, path in kit.items()})
     for message in result.report.get("warnings", []):  # shown even when quiet
         err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if not quiet:
@@ -482,6 +551,13 @@ def _print_summary(result: landgis.Audit, written: dict[str, Path]) -> None:
     for path in written.values():
         out.print(f"wrote {path}", highlight=False, markup=False)
 
+
+# Long-term monitoring (landgis.monitor): rounds, case ledger, progress.
+from landgis.monitor.cli import diff, ledger, progress  # noqa: E402
+
+main.add_command(diff)
+main.add_command(ledger)
+main.add_command(progress)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
