@@ -436,7 +436,11 @@ def _run_audit(
 ) -> None:
     if maps and basemap.startswith("tianditu") and not tianditu_key:
         raise click.UsageError("--basemap tianditu needs --tianditu-key KEY (or TIANDITU_KEY).")
-    with _handled(), _progress(quiet, stages=_STAGES + maps + fieldkit) as step, warnings.catch_warnings():
+    with (
+        _handled(),
+        _progress(quiet, stages=_STAGES + maps + fieldkit) as step,
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore", LandgisWarning)  # listed below, from the report
         result = landgis.audit(
             parcels, footprints, progress=step, registers=list(registers) or None, **options
