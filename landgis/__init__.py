@@ -35,6 +35,7 @@ from landgis.io.vector import (
     read_parcels,
     read_planning,
 )
+from landgis.raster import coverage, footprints_from_raster, use_change
 
 __all__ = [
     "Audit",
@@ -50,7 +51,9 @@ __all__ = [
     "analysis_crs",
     "audit",
     "convert",
+    "coverage",
     "dxf_layers",
+    "footprints_from_raster",
     "gauss_kruger_crs",
     "get_path",
     "load_campaign",
@@ -62,5 +65,6 @@ __all__ = [
     "read_planning",
     "read_register",
     "to_mu",
+    "use_change",
     "write_boundary_txt",
 ]

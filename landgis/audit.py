@@ -27,7 +27,7 @@ from landgis.accounts import apply_registers
 from landgis.config import Campaign, load_campaign
 from landgis.crs import M2_PER_MU, analysis_crs
 from landgis.engine import run
-from landgis.errors import CRSError, InputFileError, LandgisWarning
+from landgis.errors import ConfigError, CRSError, InputFileError, LandgisWarning
 from landgis.findings import build_findings
 from landgis.io.atomic import atomic_path
 from landgis.io.registers import read_registers
@@ -37,7 +37,10 @@ from landgis.present.csv import write_table
 from landgis.present.summary import labelled
 from landgis.schema import load_aliases
 
-__all__ = ["GIS_FORMATS", "Audit", "audit"]
+__all__ = ["GIS_FORMATS", "RASTER_SUFFIXES", "UNKNOWN_USER", "Audit", "audit"]
+
+#: The user of raster footprints that no authorized parcel claims.
+UNKNOWN_USER = "未知使用人"
 
 #: GIS formats :meth:`Audit.write` adds to the GeoPackage, name → what is written.
 GIS_FORMATS = {
@@ -189,6 +192,7 @@ class Audit:
         department: str | None = None,
         basemap: str = "osm",
         tianditu_key: str | None = None,
+        orthophoto: str | Path | dict | None = None,
     ):
         """An interactive map of the findings (a ``folium.Map``; shows inline in Jupyter).
 
@@ -199,8 +203,9 @@ class Audit:
         department
             Only the categories this department acts on: ``"自然资源和规划局"``
             or ``"城管局"`` (see :data:`landgis.present.webmap.DEPARTMENT_CATEGORIES`).
-        basemap, tianditu_key
-            See :func:`landgis.present.webmap.build_map`.
+        basemap, tianditu_key, orthophoto
+            See :func:`landgis.present.webmap.build_map`; ``orthophoto`` is a
+            GeoTIFF drawn under the findings and embedded in the page.
         """
         from landgis.present.webmap import DEPARTMENT_CATEGORIES, _around, build_map
 
@@ -224,7 +229,12 @@ class Audit:
             findings = findings[findings["category"].isin(DEPARTMENT_CATEGORIES[department])]
             title = f"{title} · {department}"
         return build_map(
-            findings, **layers, title=title, basemap=basemap, tianditu_key=tianditu_key
+            findings,
+            **layers,
+            title=title,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            orthophoto=orthophoto,
         )
 
     def write_maps(
@@ -234,8 +244,12 @@ class Audit:
         basemap: str = "osm",
         tianditu_key: str | None = None,
         png: bool = True,
+        orthophoto: str | Path | dict | None = None,
     ) -> dict[str, Path]:
-        """Write ``map.html`` and ``maps/<street>.html`` (+ PNG overviews) to ``outdir``."""
+        """Write ``map.html`` and ``maps/<street>.html`` (+ PNG overviews) to ``outdir``.
+
+        See :func:`landgis.present.webmap.write_maps`.
+        """
         from landgis.present.webmap import write_maps
 
         return write_maps(
@@ -249,6 +263,7 @@ class Audit:
             tianditu_key=tianditu_key,
             png=png,
             title=self.campaign.name,
+            orthophoto=orthophoto,
         )
 
     def write_report(self, outdir: str | Path) -> dict[str, Path]:
@@ -437,6 +452,7 @@ def audit(
     encoding: str | None = None,
     registers: Mapping[str, Any] | Sequence[Any] | str | Path | None = None,
     threads: int | None = None,
+    raster: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Audit:
     """Audit red lines against actual use and return the findings.
@@ -447,7 +463,9 @@ def audit(
         Red lines: a path (GeoPackage, Shapefile, GeoJSON …) or a GeoDataFrame;
         see :func:`landgis.read_parcels`.
     footprints
-        Actual use, likewise; see :func:`landgis.read_footprints`.
+        Actual use, likewise; see :func:`landgis.read_footprints`.  Or a
+        classified raster (``.tif``, ``.tiff``, ``.img``, ``.vrt``, ``.jp2``):
+        its pixels of ``raster["classes"]`` become footprints, see ``raster``.
     planning
         Optional planning zones (column ``zone``): leased-in land inside one
         is *idle*, not *unused*; zones named in the campaign's
@@ -490,6 +508,17 @@ def audit(
     threads
         Threads for the geometry work (default: every core); results do not
         depend on it.
+    raster
+        Options of :func:`landgis.footprints_from_raster` when ``footprints``
+        is a raster: ``classes`` (required: the pixel values that are actual
+        use), ``mask_from``, ``sieve``, ``connectivity``, ``min_area``,
+        ``min_share`` and ``unknown_user`` (default ``"未知使用人"``: footprints
+        not mostly inside one authorized parcel are audited as one anonymous
+        occupant).  Each footprint's user is the holder of the authorized
+        parcel holding most of it.  Because that is a guess, a parcel is idle
+        only when both its holder's use and its built-up share measured on the
+        raster (:func:`landgis.raster.coverage`, edge pixels weighted exactly)
+        are below ``idle_ratio``.
     progress
         Called with the name of each stage.
 
@@ -516,10 +545,19 @@ def audit(
     common = {"crs": crs, "source_crs": source_crs, "aliases": user_aliases, "encoding": encoding}
     parcel_frame = read_parcels(parcels, layer=parcels_layer, **common)
     target = analysis_crs(parcel_frame.crs, parcel_frame.total_bounds, crs=crs)
-    layers = {
-        "parcels": parcel_frame,
-        "footprints": read_footprints(footprints, layer=footprints_layer, **common),
-    }
+    raster_source = footprints if _is_raster(footprints) else None
+    if raster_source is not None:
+        footprint_frame = _raster_footprints(
+            raster_source, raster, parcels=parcel_frame, crs=target, source_crs=source_crs
+        )
+    else:
+        if raster is not None:
+            raise ConfigError(
+                f"raster= options given, but the footprints ({footprints!r}) are not a raster "
+                f"({', '.join(RASTER_SUFFIXES)})."
+            )
+        footprint_frame = read_footprints(footprints, layer=footprints_layer, **common)
+    layers = {"parcels": parcel_frame, "footprints": footprint_frame}
     if planning is not None:
         layers["planning"] = read_planning(planning, layer=planning_layer, **common)
     if admin is not None:
@@ -549,6 +587,10 @@ def audit(
         progress=say,
     )
     raw, evaluation, problems = result.raw, None, []
+    if raster_source is not None:
+        raw = _built_up_is_not_idle(
+            raw, layers["parcels"], raster_source, raster or {}, campaign.idle_ratio
+        )
     if registers is not None:
         say("reading registers")
         tables = read_registers(registers, aliases=user_aliases, encoding=encoding)
@@ -614,6 +656,73 @@ def audit(
     )
 
 
+#: Footprint sources the audit vectorizes with :func:`landgis.footprints_from_raster`.
+RASTER_SUFFIXES = (".tif", ".tiff", ".img", ".vrt", ".jp2")
+
+#: Options of ``audit(raster=…)``, passed on to :func:`landgis.footprints_from_raster`.
+_RASTER_OPTIONS = {
+    "classes",
+    "mask_from",
+    "band",
+    "sieve",
+    "connectivity",
+    "min_area",
+    "min_share",
+    "unknown_user",
+    "window_size",
+    "simplify",
+}
+
+
+def _is_raster(source: Any) -> bool:
+    return isinstance(source, str | Path) and Path(source).suffix.lower() in RASTER_SUFFIXES
+
+
+def _raster_footprints(source, options, *, parcels, crs, source_crs) -> gpd.GeoDataFrame:
+    """The footprints of a classified raster, with users from the parcels."""
+    from landgis.raster import footprints_from_raster
+
+    options = dict(options or {})
+    unknown = set(options) - _RASTER_OPTIONS
+    if unknown:
+        raise ConfigError(
+            f"raster= has unknown option(s) {sorted(unknown)}; use {sorted(_RASTER_OPTIONS)}."
+        )
+    if options.get("classes") is None:
+        raise ConfigError(
+            f"{source}: the footprints are a raster; name the pixel values that are actual use, "
+            "e.g. raster={'classes': 50} (--classes 50) for ESA WorldCover built-up or 255 for "
+            "a 0/255 building mask."
+        )
+    options.setdefault("unknown_user", UNKNOWN_USER)
+    frame = footprints_from_raster(
+        source, parcels=parcels, crs=crs, source_crs=source_crs, **options
+    )
+    info = frame.attrs["landgis"]
+    frame = read_footprints(frame)
+    frame.attrs.setdefault("landgis", {}).update(info)
+    return frame
+
+
+def _built_up_is_not_idle(raw, parcels, source, options, idle_ratio: float):
+    """Drop idle findings on parcels the raster shows built up (by whoever)."""
+    from landgis.raster import coverage
+
+    idle = raw["category"].isin(["idle_requisitioned", "idle_leased"])
+    if not idle.any():
+        return raw
+    ids = raw.loc[idle, "parcel_id"].unique()
+    share = coverage(
+        parcels.set_index("parcel_id").loc[ids].geometry,
+        source,
+        classes=options["classes"],
+        band=options.get("band", 1),
+        mask_from=options.get("mask_from"),
+    )
+    built = set(share.index[share.fillna(0) >= idle_ratio])
+    return raw.loc[~(idle & raw["parcel_id"].isin(built))].reset_index(drop=True)
+
+
 def _check_registered_unit(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A registered-area column in the other unit (亩 vs m², 666.7× apart) is renamed
     to the unit it is in, with a warning; a plain 面积/MJ column is read as m² otherwise."""
@@ -657,6 +766,8 @@ def _trail(layers, *, sources, crs, reprojected, campaign: Campaign, timings) ->
             entry["sha256"] = _sha256(Path(src))
         if name in reprojected:
             entry["reprojected_from"] = reprojected[name]
+        if "raster" in info:
+            entry["raster"] = info["raster"]
         inputs[name] = entry
         for key in ("repaired", "dropped_empty", "dropped_collapsed", "dropped_z"):
             if info.get(key):

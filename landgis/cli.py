@@ -177,6 +177,47 @@ _audit_options = [
         "宗地代码 in a CSV into 3.21202E+11).",
     ),
     click.option(
+        "--classes",
+        callback=lambda ctx, param, value: _int_list(value, "--classes"),
+        metavar="V[,V…]",
+        help="For FOOTPRINTS that are a classified raster (.tif, .img, .vrt, .jp2): the pixel "
+        "values that are actual use, e.g. 50 (ESA WorldCover built-up) or 255 (a 0/255 "
+        "building mask).  Each connected region becomes a footprint whose user is the holder of "
+        "the authorized parcel holding most of it.",
+    ),
+    click.option(
+        "--mask-from",
+        type=click.Path(exists=True, dir_okay=False, path_type=str),
+        metavar="IMAGE",
+        help="Raster FOOTPRINTS: take the georeference (transform, CRS) from this image, for "
+        "masks saved without one (same size, pixel for pixel).",
+    ),
+    click.option(
+        "--sieve",
+        type=click.IntRange(min=0),
+        metavar="PX",
+        help="Raster FOOTPRINTS: remove specks and fill holes smaller than PX pixels (default 0).",
+    ),
+    click.option(
+        "--connectivity",
+        type=click.Choice(["4", "8"]),
+        help="Raster FOOTPRINTS: pixels touching only at a corner are one region (8, default) "
+        "or not (4).",
+    ),
+    click.option(
+        "--unknown-user",
+        metavar="NAME",
+        help="Raster FOOTPRINTS: the user of footprints not mostly inside one authorized "
+        "parcel (default 未知使用人).",
+    ),
+    click.option(
+        "--orthophoto",
+        type=click.Path(exists=True, dir_okay=False, path_type=str),
+        metavar="TIF",
+        help="With --map: draw this GeoTIFF (drone orthophoto, imagery) under the findings, "
+        "embedded in each page so it shows offline.",
+    ),
+    click.option(
         "--fieldkit",
         is_flag=True,
         help="Also write the site-check kit fieldkit/<street>.kmz (for 奥维互动地图 or Google "
@@ -194,6 +235,21 @@ _audit_options = [
     ),
     click.option("-q", "--quiet", is_flag=True, help="No progress display or summary table."),
 ]
+
+
+_RASTER_OPTIONS = ("classes", "mask_from", "sieve", "connectivity", "unknown_user")
+
+
+def _int_list(value: str | None, option: str) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        return [int(v) for v in value.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: give whole pixel values separated by commas, e.g. 50 or 1,2",
+            param_hint=option,
+        ) from None
 
 
 def audit_options(func):
@@ -270,10 +326,22 @@ def demo(outdir: Path, lang: str, quiet: bool) -> None:
     metavar="KEY",
     help="Your Tianditu (天地图) key; or set TIANDITU_KEY.",
 )
+@click.option(
+    "--orthophoto",
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    metavar="TIF",
+    help="Draw this GeoTIFF (drone orthophoto, imagery) under the findings, embedded in "
+    "each page so it shows offline.",
+)
 @click.option("--no-png", is_flag=True, help="Skip the PNG overviews.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not list the files written.")
 def map_command(
-    outdir: Path, basemap: str, tianditu_key: str | None, no_png: bool, quiet: bool
+    outdir: Path,
+    basemap: str,
+    tianditu_key: str | None,
+    orthophoto: str | None,
+    no_png: bool,
+    quiet: bool,
 ) -> None:
     """Draw the maps of an earlier audit from OUTDIR/findings.gpkg.
 
@@ -293,6 +361,7 @@ def map_command(
             basemap=basemap,
             tianditu_key=tianditu_key,
             png=not no_png,
+            orthophoto=orthophoto,
         )
     if not quiet:
         for path in written.values():
@@ -380,6 +449,121 @@ def fieldkit(outdir: Path, kitdir: Path | None, gcj02: bool, no_print: bool, qui
 
 
 @main.command()
+@click.argument("before", type=click.Path(path_type=str))
+@click.argument("after", type=click.Path(path_type=str))
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for change.csv, change.gpkg and change.html.",
+)
+@click.option(
+    "--parcels",
+    type=click.Path(path_type=str),
+    help="Red lines: split every change by parcel and name its holder; for rasters, they "
+    "also give each footprint its user (the holder of the parcel holding most of it).",
+)
+@click.option("--admin", type=click.Path(path_type=str), help="Street/village areas.")
+@click.option(
+    "--classes",
+    callback=lambda ctx, param, value: _int_list(value, "--classes"),
+    metavar="V[,V…]",
+    help="For two rasters (required): the pixel values that are actual use.",
+)
+@click.option(
+    "--mask-from",
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    metavar="IMAGE",
+    help="For rasters saved without georeference: take it from this image.",
+)
+@click.option(
+    "--min-area",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    metavar="M2",
+    help="Smallest change kept, m² (0 keeps every sliver).",
+)
+@click.option("--crs", metavar="EPSG", help="Analysis CRS (default as for `landgis audit`).")
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Campaign TOML (deadlines, routing).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="CSV language.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Do not print the summary.")
+def change(
+    before, after, outdir, parcels, admin, classes, mask_from, min_area, crs, config, lang, quiet
+) -> None:
+    """Changes of actual use between two surveys: BEFORE and AFTER.
+
+    Both are footprint layers (with users, like `landgis audit`'s FOOTPRINTS)
+    or both classified rasters (with --classes).  Writes change.csv (UTF-8 with
+    BOM), change.gpkg (layer findings) and change.html, an offline map of the
+    new (新增用地), grown (扩建用地) and removed (用地减少) use.
+    """
+    from landgis.audit import RASTER_SUFFIXES, _is_raster
+    from landgis.config import load_campaign
+    from landgis.present import write_csv, write_gpkg
+    from landgis.present.webmap import build_map, map_html
+    from landgis.raster import use_change, use_change_from_rasters
+
+    rasters = [_is_raster(before), _is_raster(after)]
+    if any(rasters) and not all(rasters):
+        raise click.UsageError(
+            f"BEFORE and AFTER must both be rasters ({', '.join(RASTER_SUFFIXES)}) "
+            "or both footprint layers."
+        )
+    if all(rasters) and not classes:
+        raise click.UsageError("two rasters need --classes: the pixel values that are actual use.")
+    with _handled():
+        campaign = load_campaign(config)
+        red = landgis.read_parcels(parcels, crs=crs) if parcels else None
+        zones = landgis.read_admin(admin, crs=crs) if admin else None
+        common = {"parcels": red, "admin": zones, "min_area": min_area, "crs": crs}
+        if all(rasters):
+            found = use_change_from_rasters(
+                before, after, classes=classes, mask_from=mask_from, campaign=campaign, **common
+            )
+        else:
+            found = use_change(
+                landgis.read_footprints(before, crs=crs),
+                landgis.read_footprints(after, crs=crs),
+                campaign=campaign,
+                **common,
+            )
+        outdir.mkdir(parents=True, exist_ok=True)
+        written = [
+            write_csv(found, outdir / "change.csv", lang=lang),
+            write_gpkg(found, outdir / "change.gpkg", layers={"parcels": red, "admin": zones}),
+        ]
+        page = build_map(found, parcels=red, admin=zones, title=f"{campaign.name} · 用地变化")
+        from landgis.io.atomic import atomic_path
+
+        with atomic_path(outdir / "change.html") as tmp:
+            tmp.write_text(map_html(page), encoding="utf-8")
+        written.append(outdir / "change.html")
+    if not quiet:
+        out = Console()
+        for code, group in found.groupby("category"):
+            out.print(
+                f"{code}: {len(group)} ({group['area_m2'].sum():,.1f} m²)",
+                highlight=False,
+                markup=False,
+            )
+        for path in written:
+            out.print(f"wrote {path}", highlight=False, markup=False)
+
+
+@main.command()
 @click.argument("source", type=click.Path(path_type=str))
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -432,10 +616,30 @@ def _run_audit(
     registers=(),
     formats=(),
     fieldkit: bool = False,
+    orthophoto: str | None = None,
     **options,
 ) -> None:
     if maps and basemap.startswith("tianditu") and not tianditu_key:
         raise click.UsageError("--basemap tianditu needs --tianditu-key KEY (or TIANDITU_KEY).")
+    if orthophoto is not None and not maps:
+        raise click.UsageError("--orthophoto draws under the maps: add --map.")
+    raster = {
+        key: options.pop(key)
+        for key in ("classes", "mask_from", "sieve", "connectivity", "unknown_user")
+        if options.get(key) is not None
+    }
+    options = {k: v for k, v in options.items() if k not in _RASTER_OPTIONS}
+    if "connectivity" in raster:
+        raster["connectivity"] = int(raster["connectivity"])
+    if raster:
+        from landgis.audit import RASTER_SUFFIXES
+
+        if not str(footprints).lower().endswith(RASTER_SUFFIXES):
+            raise click.UsageError(
+                f"--{next(iter(raster)).replace('_', '-')} is for raster footprints "
+                f"({', '.join(RASTER_SUFFIXES)}); {footprints} is not one."
+            )
+        options["raster"] = raster
     with (
         _handled(),
         _progress(quiet, stages=_STAGES + maps + fieldkit) as step,
@@ -451,7 +655,11 @@ def _run_audit(
             written.update(result.write_report(outdir))
         if maps:
             step("drawing maps")
-            written.update(result.write_maps(outdir, basemap=basemap, tianditu_key=tianditu_key))
+            written.update(
+                result.write_maps(
+                    outdir, basemap=basemap, tianditu_key=tianditu_key, orthophoto=orthophoto
+                )
+            )
         if fieldkit:
             step("writing the field kit")
             kit = result.write_fieldkit(outdir / "fieldkit")

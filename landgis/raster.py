@@ -541,7 +541,7 @@ def _assign_users(frame, parcels, *, min_share: float, unknown_user: str):
     if n and len(red):
         fgeoms = np.asarray(frame.geometry.values, dtype=object)
         pgeoms = np.asarray(red.geometry.values, dtype=object)
-        fi, pi = shapely.STRtree(pgeoms).query(fgeoms, predicate="intersects")[::-1]
+        fi, pi = shapely.STRtree(pgeoms).query(fgeoms, predicate="intersects")
         if len(fi):
             overlap = shapely.area(shapely.intersection(fgeoms[fi], pgeoms[pi]))
             order = np.lexsort((-overlap, fi))

@@ -649,12 +649,15 @@ def write_maps(
     tianditu_key: str | None = None,
     png: bool = True,
     title: str = "土地资源核查处置",
+    orthophoto: str | Path | dict | None = None,
 ) -> dict[str, Path]:
     """Write ``map.html`` (whole zone), ``maps/<street>.html`` and one per department.
 
     Each street map holds that street's findings and the context around them;
     each department map the categories it acts on (:data:`DEPARTMENT_CATEGORIES`).
     With ``png``, a ``.png`` overview is written beside each street and zone map.
+    An ``orthophoto`` (see :func:`build_map`) is drawn under every map; it is
+    read once and embedded whole in each page.
 
     Returns
     -------
@@ -669,9 +672,20 @@ def write_maps(
     (outdir / "maps").mkdir(parents=True, exist_ok=True)
     context = {"parcels": parcels, "footprints": footprints, "planning": planning, "admin": admin}
     written: dict[str, Path] = {}
+    if orthophoto is not None and not isinstance(orthophoto, dict):
+        from landgis.raster import orthophoto_overlay
+
+        orthophoto = orthophoto_overlay(orthophoto, gcj=basemap.startswith("gaode"))
 
     def save(name: str, subset, layers: dict, heading: str, *, overview: bool) -> None:
-        m = build_map(subset, **layers, title=heading, basemap=basemap, tianditu_key=tianditu_key)
+        m = build_map(
+            subset,
+            **layers,
+            title=heading,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            orthophoto=orthophoto,
+        )
         with atomic_path(outdir / f"{name}.html") as tmp:
             tmp.write_text(map_html(m), encoding="utf-8")
         written[f"{name}.html"] = outdir / f"{name}.html"
