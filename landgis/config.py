@@ -27,6 +27,7 @@ DEFAULT_DEADLINES: dict[str, dt.date] = {
     "arrears": dt.date(2024, 9, 30),  # 追缴欠费、启动司法程序
     "rectify": dt.date(2024, 12, 31),  # 限期整改红线外违规用地
     "plan": dt.date(2024, 12, 31),  # 一企一策、一事一议
+    "monitor": dt.date(2025, 12, 31),  # 巩固提升、长效管护: changes between surveys
 }
 
 
@@ -109,7 +110,7 @@ class Campaign:
     name
         Shown in reports.
     deadlines
-        Stage (``verify``, ``arrears``, ``rectify``, ``plan``) or category code →
+        Stage (``verify``, ``arrears``, ``rectify``, ``plan``, ``monitor``) or category code →
         date; a category's own entry wins over its stage's.
     min_area
         Smallest finding kept, m² (pieces below it are survey slivers). ``0``

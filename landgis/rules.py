@@ -189,7 +189,7 @@ _ROWS = [
         "实地核实新增用地的权属与用地手续，违法用地依法处置",
         "Verify the owner and permits of the new use on site; act on illegal use by law",
         "综合组",
-        "verify",
+        "monitor",
     ),
     Category(
         "use_grown",
@@ -198,7 +198,7 @@ _ROWS = [
         "核实扩建部分是否在红线内、手续是否完备",
         "Verify that the extension lies within the red line and has its permits",
         "综合组",
-        "verify",
+        "monitor",
     ),
     Category(
         "use_removed",
@@ -207,7 +207,7 @@ _ROWS = [
         "核实拆除或停用情况，更新台账，研究盘活利用",
         "Verify the demolition or disuse, update the register, plan the land's reuse",
         "综合组",
-        "verify",
+        "monitor",
     ),
 ]
 
