@@ -20,7 +20,6 @@ import functools
 import html
 import re
 
-import click
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -34,6 +33,7 @@ from landgis.monitor import Ledger, diff_rounds, diff_table, progress_report, wr
 from landgis.monitor.cli import diff as diff_command
 from landgis.monitor.cli import ledger as ledger_command
 from landgis.monitor.cli import progress as progress_command
+from tests.test_webmap import page_data
 
 X0, Y0 = 40_492_000.0, 3_596_000.0
 SHIFT = 0.3
@@ -478,11 +478,12 @@ def outputs(tmp_path_factory):
 
 
 def _landgis():
-    """The main command as the lead registers ours on it."""
-    group = click.Group("landgis")
-    for command in (diff_command, ledger_command, progress_command):
-        group.add_command(command)
-    return group
+    """The landgis command, where these commands are registered."""
+    from landgis.cli import main
+
+    assert main.commands["diff"] is diff_command and main.commands["ledger"] is ledger_command
+    assert main.commands["progress"] is progress_command
+    return main
 
 
 def test_cli_diff(outputs, tmp_path):
@@ -492,6 +493,15 @@ def test_cli_diff(outputs, tmp_path):
     assert "新增 2 · 持续存在 11（扩大 2，缩小 0） · 已消除 3" in done.output
     table = pd.read_csv(tmp_path / "d" / "diff.csv", encoding="utf-8-sig")
     assert len(table) == 16
+    # The map of round 2 shows the new and the resolved findings as layers of their own.
+    data = page_data((tmp_path / "d" / "diff.html").read_text(encoding="utf-8"))
+    layers = {layer["id"]: layer for layer in data["layers"]}
+    assert len(layers["change-new"]["props"]["holder"]) == 2
+    assert len(layers["change-resolved"]["props"]["holder"]) == 3
+    assert layers["change-new"]["label"] == "本轮新增（2）"
+    round2 = gpd.read_file(outputs[1] / "findings.gpkg", layer="findings")
+    drawn = sum(len(v["props"]["holder"]) for k, v in layers.items() if k.startswith("finding-"))
+    assert drawn == len(round2)
     done = runner.invoke(_landgis(), ["diff", str(outputs[0]), str(tmp_path), "-o", "x"])
     assert done.exit_code == 2 and "findings.gpkg" in done.output
 

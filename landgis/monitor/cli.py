@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from landgis.present.webmap import BASEMAPS
+
 __all__ = ["diff", "ledger", "progress"]
 
 _LEDGER_HELP = (
@@ -98,9 +100,23 @@ def _say(text: str) -> None:
     show_default=True,
     help="CSV headers and words: Chinese or English.",
 )
+@click.option(
+    "--basemap",
+    type=click.Choice(BASEMAPS),
+    default="osm",
+    show_default=True,
+    help="Basemap of diff.html (see `landgis map`; Tianditu takes its key from TIANDITU_KEY).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 def diff(
-    round1: Path, round2: Path, outdir: Path, tolerance: float, min_overlap: float, lang, quiet
+    round1: Path,
+    round2: Path,
+    outdir: Path,
+    tolerance: float,
+    min_overlap: float,
+    lang,
+    basemap: str,
+    quiet,
 ) -> None:
     """Compare two audit rounds: what is new, what persists, what was resolved.
 
@@ -108,14 +124,32 @@ def diff(
     `landgis audit` runs, the earlier first.  Findings are matched by category,
     holder and overlap, not by id or row order, so a survey shifted by less than
     --tolerance creates no new case.  Writes OUT/diff.csv (Chinese headers, opens
-    in Excel) and OUT/diff.gpkg (layer diff: new and persisting findings with
-    this round's geometry, resolved ones with the earlier round's).
+    in Excel), OUT/diff.gpkg (layer diff: new and persisting findings with
+    this round's geometry, resolved ones with the earlier round's) and
+    OUT/diff.html, the map of ROUND2 with layers of the new and the resolved
+    findings (works offline).
     """
+    from landgis.io.atomic import atomic_path
+    from landgis.io.outputs import read_outputs
     from landgis.monitor.diff import diff_rounds, write_diff
+    from landgis.present.webmap import build_map, map_html
 
     with _handled():
         result = diff_rounds(round1, round2, tolerance=tolerance, min_overlap=min_overlap)
         written = write_diff(result, outdir, lang=lang)
+        after = read_outputs(round2)
+        page = build_map(
+            after["findings"],
+            parcels=after["parcels"],
+            footprints=after["footprints"],
+            admin=after["admin"],
+            changes=result,
+            title="土地资源核查处置 · 本轮变化",
+            basemap=basemap,
+        )
+        with atomic_path(outdir / "diff.html") as tmp:
+            tmp.write_text(map_html(page), encoding="utf-8")
+        written["diff.html"] = outdir / "diff.html"
     if quiet:
         return
     counts = result["status"].value_counts()

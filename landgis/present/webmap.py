@@ -103,6 +103,7 @@ def build_map(
     tianditu_key: str | None = None,
     simplify: float = 0.5,
     orthophoto: str | Path | dict | None = None,
+    changes: gpd.GeoDataFrame | None = None,
 ):
     """A folium map of the findings over red lines, actual use and zones.
 
@@ -129,6 +130,10 @@ def build_map(
         switcher), embedded in the page as a PNG so it shows offline; or the
         dict :func:`landgis.raster.orthophoto_overlay` returns (to choose its
         size, or to reuse one image in several maps).
+    changes
+        A round's changes (:func:`landgis.monitor.diff_rounds`): its new and
+        its resolved findings are drawn as two more layers on top, outlined
+        (new: thick dashed red; resolved: dotted black, with the earlier geometry).
 
     Returns
     -------
@@ -151,6 +156,8 @@ def build_map(
     gcj = basemap.startswith("gaode")
 
     layers = _layers(findings, parcels, footprints, planning, admin, simplify=simplify, gcj=gcj)
+    if changes is not None:
+        layers += _change_layers(changes, gcj=gcj)
     bounds = _bounds([f for f in (findings, parcels) if f is not None and len(f)], gcj=gcj)
     images = []
     if orthophoto is not None:
@@ -181,7 +188,7 @@ def build_map(
         "bases": bases,
         "bounds": bounds,
         "canvas": n_shapes > _SVG_LIMIT,
-        "legend": _legend(findings, parcels),
+        "legend": _legend(findings, parcels, changes),
     }
     return m
 
@@ -451,6 +458,59 @@ def _layers(findings, parcels, footprints, planning, admin, *, simplify: float, 
     return specs
 
 
+#: Layers of a round's changes (see ``build_map(changes=…)``): status → label, style.
+CHANGE_LAYERS = {
+    "new": ("本轮新增", {"color": "#d7191c", "weight": 4, "dashArray": "8 4", "fill": False}),
+    "resolved": (
+        "本轮已消除",
+        {"color": "#1a9641", "weight": 3, "dashArray": "2 4", "fill": False},
+    ),
+}
+_CHANGE_FIELDS = [
+    ("status", "变化"),
+    ("category", "问题类别"),
+    ("holder", "权利人/使用人"),
+    ("ids", "编号（上轮 → 本轮）"),
+    ("area", "面积"),
+]
+
+
+def _change_layers(changes: gpd.GeoDataFrame, *, gcj: bool) -> list[dict]:
+    specs = []
+    for status, (label, style) in CHANGE_LAYERS.items():
+        sel = changes[changes["status"] == status]
+        if not len(sel):
+            continue
+        area = sel["new_area_m2"] if status == "new" else sel["old_area_m2"]
+        specs.append(
+            _context_layer(
+                f"change-{status}",
+                f"{label}（{len(sel)}）",
+                sel,
+                style,
+                0.0,
+                gcj,
+                fields=_CHANGE_FIELDS,
+                props=lambda df, area=area: {
+                    "status": _text_column(df, "status_label"),
+                    "category": _text_column(df, "category_label"),
+                    "holder": _text_column(df, "holder"),
+                    "ids": [
+                        f"{o or '—'} → {n or '—'}"
+                        for o, n in zip(
+                            _text_column(df, "old_id"), _text_column(df, "new_id"), strict=True
+                        )
+                    ],
+                    "area": _area(area),
+                },
+                tooltip=["status", "category", "holder"],
+                show=True,
+                css=f"lg-change lg-change-{status}",
+            )
+        )
+    return specs
+
+
 def _context_layer(
     layer_id, label, frame, style, simplify, gcj, *, fields, props, tooltip, show, css=None
 ):
@@ -572,8 +632,24 @@ def _finding_props(df) -> dict:
     }
 
 
-def _legend(findings, parcels) -> dict:
+def _legend(findings, parcels, changes=None) -> dict:
     rows = []
+    if changes is not None:
+        for status, (label, style) in CHANGE_LAYERS.items():
+            sel = changes["status"] == status
+            if sel.any():
+                area = changes.loc[sel, "new_area_m2" if status == "new" else "old_area_m2"]
+                rows.append(
+                    {
+                        "code": f"change-{status}",
+                        "label": label,
+                        "kind": "line",
+                        "color": style["color"],
+                        "dash": True,
+                        "count": int(sel.sum()),
+                        "mu": f"{to_mu(float(area.sum())):,.2f}",
+                    }
+                )
     for code, cat in CATEGORIES.items():
         sel = findings["category"] == code
         if sel.any():
