@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import landgis
 from landgis.cli import main
 from landgis.config import EvaluationScheme
 from landgis.engine.evaluation import evaluate
