@@ -175,3 +175,26 @@ def test_texts_a_dbf_cannot_hold_are_cut_with_a_warning(sample, tmp_path):
     assert back["HOLDER"][0] == "华" * 84
     write_gdb(findings, tmp_path / "findings.gdb")
     assert pyogrio.read_dataframe(tmp_path / "findings.gdb")["holder"][0] == "华" * 100
+
+
+def test_an_interruption_between_the_renames_keeps_the_old_folder(tmp_path, monkeypatch):
+    from landgis.io import export
+
+    target = tmp_path / "shp"
+    target.mkdir()
+    (target / "fields.csv").write_text("old")
+    real = export.os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:  # old folder moved aside; now the new one would move in
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt), export._replaced_folder(target) as tmp:
+        (tmp / "fields.csv").write_text("new")
+    monkeypatch.setattr(export.os, "replace", real)
+    assert (target / "fields.csv").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["shp"]  # nothing hidden left

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import tempfile
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,13 +37,10 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(target)
-    # Keep the suffix: GDAL picks and checks formats by it.
-    fd, name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
-    )
-    os.close(fd)
-    tmp = Path(name)
-    tmp.unlink()  # writers such as GDAL want to create the file themselves
+    # Only a name: writers such as GDAL want to create the file themselves, and a
+    # file made here before the ``try`` would be left behind by a signal arriving
+    # in between.  Keep the suffix: GDAL picks and checks formats by it.
+    tmp = target.parent / f".{target.stem}.{secrets.token_hex(6)}.tmp{target.suffix}"
     try:
         yield tmp
         os.replace(tmp, target)

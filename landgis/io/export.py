@@ -22,8 +22,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shutil
-import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -407,26 +407,28 @@ def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 @contextlib.contextmanager
 def _replaced_folder(target: Path, *, suffix: str = "") -> Iterator[Path]:
     """Yield a hidden temporary folder beside ``target``; put it in ``target``'s place
-    on success (the old folder is moved aside first, then removed), remove it on error."""
+    on success (the old folder is moved aside first, then removed), remove it on error.
+
+    Nothing is created before the ``try``, and an interruption between the two
+    renames puts the old folder back, so a signal never loses ``target``.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(target, suffix)
-    tmp = Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent)
-    )
+    token = secrets.token_hex(6)
+    tmp = target.parent / f".{target.name}.{token}.tmp{suffix}"
+    old = target.parent / f".{target.name}.{token}.old"
     try:
+        tmp.mkdir()
         yield tmp
-        old = None
         if target.exists():
-            old = Path(
-                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)
-            )
-            os.replace(target, old / target.name)
+            os.replace(target, old)
         os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not target.exists():
+            os.replace(old, target)  # interrupted between the renames
+        for leftover in (tmp, old):
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _remove_stale(target: Path, suffix: str, age: float = 60.0) -> None:
