@@ -454,6 +454,12 @@ def audit(
     threads: int | None = None,
     raster: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: str = "local",
+    client: Any = None,
+    tile_size: float | None = None,
+    halo: float | None = None,
+    memory_budget: float | None = None,
+    on_partition: Callable[[Any], None] | None = None,
 ) -> Audit:
     """Audit red lines against actual use and return the findings.
 
@@ -521,6 +527,14 @@ def audit(
         are below ``idle_ratio``.
     progress
         Called with the name of each stage.
+    engine, client, tile_size, halo, memory_budget, on_partition
+        Partitioned audit (see :mod:`landgis.engine.partition`): ``engine="dask"``
+        runs tiles as tasks on ``client`` (a ``distributed.Client``, a scheduler
+        address, or ``None`` for a local cluster); ``tile_size``/``halo`` (m)
+        cut the zone into tiles; ``memory_budget`` (GB) streams the footprints
+        from a GeoParquet or GeoPackage tile by tile.  Any of them partitions
+        the audit; the findings are the same as without.  ``on_partition`` is
+        called after each tile (e.g. ``landgis.engine.partition.TqdmProgress()``).
 
     Returns
     -------
@@ -534,6 +548,37 @@ def audit(
     >>> "encroachment" in set(a.findings["category"])
     True
     """
+    if engine != "local" or tile_size is not None or memory_budget is not None:
+        from landgis.engine.partition import partitioned_audit
+
+        return partitioned_audit(
+            parcels,
+            footprints,
+            planning=planning,
+            admin=admin,
+            crs=crs,
+            source_crs=source_crs,
+            parcels_layer=parcels_layer,
+            footprints_layer=footprints_layer,
+            planning_layer=planning_layer,
+            admin_layer=admin_layer,
+            min_area=min_area,
+            idle_ratio=idle_ratio,
+            grid_size=grid_size,
+            config=config,
+            aliases=aliases,
+            encoding=encoding,
+            registers=registers,
+            threads=threads,
+            raster=raster,
+            progress=progress,
+            engine=engine,
+            client=client,
+            tile_size=tile_size,
+            halo=halo,
+            memory_budget=memory_budget,
+            on_partition=on_partition,
+        )
     say = progress or (lambda stage: None)
     started = time.perf_counter()
     campaign = load_campaign(config).with_options(

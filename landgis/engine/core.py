@@ -47,7 +47,7 @@ from landgis.engine.ops import (
 from landgis.engine.ops import threads as threads_context
 from landgis.schema import AUTHORIZED_TENURES
 
-__all__ = ["EngineResult", "run"]
+__all__ = ["EngineResult", "Scope", "Truncated", "run"]
 
 Progress = Callable[[str], None]
 
@@ -94,6 +94,43 @@ class EngineResult:
     raw: gpd.GeoDataFrame
     holders: pd.DataFrame
     parcels: pd.DataFrame
+    #: With a :class:`Scope` only: per reported use piece, ``footprint`` (row of
+    #: its first footprint in the input), ``holder``, ``used_m2``, ``excess_m2``.
+    pieces: pd.DataFrame | None = None
+
+
+@dataclass
+class Scope:
+    """What one partition of a partitioned audit reports (:mod:`landgis.engine.partition`).
+
+    Attributes
+    ----------
+    owns
+        Called with an ``(n, 2)`` array of points; true where the partition owns
+        the point.  A use piece is reported by the partition owning the first
+        vertex of its first footprint (lowest input row), a point that only
+        depends on the piece itself.
+    region
+        ``(xmin, ymin, xmax, ymax)``: the footprints given are all those whose
+        bounding box meets this box.  A piece the partition needs (it owns it,
+        or it meets a reported parcel) must lie strictly inside it, else
+        :class:`Truncated` is raised: it may go on beyond what was loaded.
+    parcels
+        Boolean per parcel row: the parcels reported (parcel table, idle,
+        leased-in and mismatch findings, the overlap conflicts they lead).
+    """
+
+    owns: Callable[[np.ndarray], np.ndarray]
+    region: tuple[float, float, float, float]
+    parcels: np.ndarray
+
+
+class Truncated(Exception):
+    """A needed use piece reaches the edge of the loaded region; ``bounds`` (n × 4) say where."""
+
+    def __init__(self, bounds: np.ndarray):
+        super().__init__(f"{len(bounds)} use piece(s) reach the edge of the loaded region")
+        self.bounds = bounds
 
 
 @dataclass
@@ -156,6 +193,7 @@ def run(
     mismatch_mu: float = 0.1,
     threads: int | None = None,
     progress: Progress | None = None,
+    scope: Scope | None = None,
 ) -> EngineResult:
     """Apply the rules to validated layers that share one metric CRS.
 
@@ -178,6 +216,9 @@ def run(
         the same whatever the number.
     progress
         Called with the name of each stage as it starts.
+    scope
+        Report only what one partition owns (see :class:`Scope`); the result
+        then also has :attr:`EngineResult.pieces`.  ``None``: everything.
 
     Returns
     -------
@@ -190,20 +231,52 @@ def run(
         ptree = shapely.STRtree(lay.pgeom)
 
         say("dissolving footprints per user")
-        pieces, piece_user = _use_pieces(lay.fgeom, lay.fuser)
+        pieces, piece_user, piece_first = _use_pieces(lay.fgeom, lay.fuser)
+        # Pairs in (piece, parcel) order, not the tree's: each piece meets its
+        # candidates in the same order whatever else the tree holds, so a
+        # partition of the zone computes exactly what the whole zone does.
+        k, p = ptree.query(pieces, predicate="intersects")
+        order = np.lexsort((p, k))
+        k, p = k[order], p[order]
+        only = owned = None
+        if scope is not None:
+            only = np.asarray(scope.parcels, dtype=bool)
+            keep, owned = _in_scope(scope, pieces, lay.fgeom[piece_first], k, p)
+            new = np.cumsum(keep) - 1
+            pair = keep[k]
+            k, p = new[k[pair]], p[pair]
+            pieces, piece_user, piece_first, owned = (
+                pieces[keep],
+                piece_user[keep],
+                piece_first[keep],
+                owned[keep],
+            )
 
         say("overlaying use on red lines")
-        k, p = ptree.query(pieces, predicate="intersects")
         use = _split_use(pieces, piece_user, k, p, lay, grid_size)
 
         say("classifying excess pieces")
         raw_use, holders = _excess_findings(use, piece_user, k, p, lay, grid_size)
+        piece_table = None
+        if owned is not None:
+            raw_use = raw_use.loc[owned[raw_use["piece"].to_numpy(dtype=np.intp)]]
+            raw_use = raw_use.reset_index(drop=True)
+            holders = _holder_table(use, piece_user, raw_use, lay, owned=owned)
+            piece_table = pd.DataFrame(
+                {
+                    "piece": np.flatnonzero(owned),
+                    "footprint": piece_first[owned],
+                    "holder": lay.names[piece_user[owned]],
+                    "used_m2": use.used[owned],
+                    "excess_m2": shapely.area(use.excess[owned]),
+                }
+            )
 
         say("measuring parcel use")
         own_used = np.bincount(
             p[use.own_pair], weights=use.own_area[use.own_pair], minlength=len(lay.pgeom)
         )
-        any_used = _use_by_anyone(pieces, piece_user, k, p, lay, grid_size)
+        any_used = _use_by_anyone(pieces, piece_user, k, p, lay, grid_size, only=only)
         used = np.where(lay.pauth, own_used, any_used)
         ratio = np.divide(used, parea, out=np.zeros_like(parea), where=parea > 0)
         parcel_table = pd.DataFrame(
@@ -216,10 +289,14 @@ def run(
                 "use_ratio": ratio,
             }
         )
+        if only is not None:
+            parcel_table = parcel_table.loc[only].reset_index(drop=True)
 
         say("red lines: overlaps, idle and leased-in land")
-        overlaps = _red_line_overlaps(lay, ptree, grid_size)
-        raw_idle = _idle_findings(pieces, k, p, use, lay, parea, used, ratio, idle_ratio, grid_size)
+        overlaps = _red_line_overlaps(lay, ptree, grid_size, only=only)
+        raw_idle = _idle_findings(
+            pieces, k, p, use, lay, parea, used, ratio, idle_ratio, grid_size, only=only
+        )
         raw_leased_in = _leased_in_findings(
             lay,
             parea,
@@ -230,9 +307,12 @@ def run(
             idle_ratio=idle_ratio,
             planning_share=planning_share,
             grid_size=grid_size,
+            only=only,
         )
-        raw_conflicts = _overlap_findings(lay, overlaps)
-        raw_mismatch = _mismatch_findings(parcels, lay, parea, mismatch_relative, mismatch_mu)
+        raw_conflicts = _overlap_findings(lay, overlaps, only=only)
+        raw_mismatch = _mismatch_findings(
+            parcels, lay, parea, mismatch_relative, mismatch_mu, only=only
+        )
 
         frames = [
             f for f in (raw_use, raw_idle, raw_leased_in, raw_conflicts, raw_mismatch) if len(f)
@@ -244,7 +324,35 @@ def run(
             if frames
             else _empty_raw(parcels.crs)
         )
-        return EngineResult(raw=raw, holders=holders, parcels=parcel_table)
+        return EngineResult(raw=raw, holders=holders, parcels=parcel_table, pieces=piece_table)
+
+
+def _in_scope(scope: Scope, pieces, first_footprints, k, p):
+    """Pieces a partition needs (``keep``) and those it reports (``owned``).
+
+    Raises :class:`Truncated` when a needed piece is not strictly inside the
+    loaded region: a footprint beyond it might touch the piece.
+    """
+    vertex = shapely.get_point(shapely.get_exterior_ring(_first_polygon(first_footprints)), 0)
+    owned = np.asarray(scope.owns(shapely.get_coordinates(vertex)), dtype=bool)
+    keep = owned.copy()
+    keep[k[np.asarray(scope.parcels, dtype=bool)[p]]] = True
+    bounds = shapely.bounds(pieces)
+    x0, y0, x1, y1 = scope.region
+    inside = (bounds[:, 0] > x0) & (bounds[:, 1] > y0) & (bounds[:, 2] < x1) & (bounds[:, 3] < y1)
+    if (keep & ~inside).any():
+        raise Truncated(bounds[keep & ~inside])
+    return keep, owned
+
+
+def _first_polygon(geoms: np.ndarray) -> np.ndarray:
+    """The geometries themselves where polygons, the first part of multi-polygons."""
+    multi = shapely.get_type_id(geoms) == 6
+    if not multi.any():
+        return geoms
+    out = geoms.copy()
+    out[multi] = shapely.get_geometry(geoms[multi], 0)
+    return out
 
 
 # ------------------------------------------------------------------ use pieces
@@ -265,7 +373,7 @@ def _use_pieces(fgeom: np.ndarray, fuser: np.ndarray):
     keys, pieces = grouped_union(fgeom, label, grid_size=None)
     first = np.zeros(len(keys), dtype=np.intp)
     first[label[::-1]] = np.arange(n)[::-1]  # lowest footprint index of each piece
-    return pieces, fuser[first]
+    return pieces, fuser[first], first
 
 
 @dataclass
@@ -516,11 +624,14 @@ def _nearest_own_parcel(parts, part_user, lay: _Layers, grid_size: float) -> np.
     return best
 
 
-def _holder_table(use: _Use, piece_user, raw: pd.DataFrame, lay: _Layers) -> pd.DataFrame:
+def _holder_table(
+    use: _Use, piece_user, raw: pd.DataFrame, lay: _Layers, owned=None
+) -> pd.DataFrame:
     n_names = len(lay.names)
-    excess = shapely.area(use.excess)
+    weight = np.ones(len(use.used)) if owned is None else owned.astype(float)
+    excess = shapely.area(use.excess) * weight
     table = pd.DataFrame(index=pd.Index(lay.names, name="holder"))
-    table["used_m2"] = np.bincount(piece_user, weights=use.used, minlength=n_names)
+    table["used_m2"] = np.bincount(piece_user, weights=use.used * weight, minlength=n_names)
     table["own_m2"] = table["used_m2"] - np.bincount(piece_user, weights=excess, minlength=n_names)
     codes = pd.Index(lay.names).get_indexer(raw["holder"])
     for cat in (
@@ -547,10 +658,13 @@ def _holder_table(use: _Use, piece_user, raw: pd.DataFrame, lay: _Layers) -> pd.
 # --------------------------------------------------------------------- parcels
 
 
-def _use_by_anyone(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> np.ndarray:
-    """area(L ∩ ∪ all footprints) for every leased-in parcel L (0 elsewhere)."""
+def _use_by_anyone(
+    pieces, piece_user, k, p, lay: _Layers, grid_size: float, only=None
+) -> np.ndarray:
+    """area(L ∩ ∪ all footprints) for every leased-in parcel L (0 elsewhere;
+    with ``only``, for those parcels alone)."""
     used = np.zeros(len(lay.pgeom))
-    sel = ~lay.pauth[p]
+    sel = ~lay.pauth[p] if only is None else ~lay.pauth[p] & only[p]
     if not sel.any():
         return used
     lp, lk = p[sel], k[sel]
@@ -571,8 +685,11 @@ def _use_by_anyone(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> 
     return used
 
 
-def _idle_findings(pieces, k, p, use: _Use, lay, parea, used, ratio, idle_ratio, grid_size):
-    idle = np.flatnonzero(lay.pauth & (ratio < idle_ratio))
+def _idle_findings(
+    pieces, k, p, use: _Use, lay, parea, used, ratio, idle_ratio, grid_size, only=None
+):
+    idle = lay.pauth & (ratio < idle_ratio)
+    idle = np.flatnonzero(idle if only is None else idle & only)
     if len(idle) == 0:
         return pd.DataFrame()
     position = np.full(len(lay.pgeom), -1)
@@ -605,14 +722,15 @@ def _leased_in_findings(
     idle_ratio,
     planning_share,
     grid_size,
+    only=None,
 ):
-    leased = np.flatnonzero(~lay.pauth)
+    leased = np.flatnonzero(~lay.pauth if only is None else ~lay.pauth & only)
     if len(leased) == 0:
         return pd.DataFrame()
     # Allocated: an authorized parcel (a sub-lease or grant) lies on it.
     position = np.full(len(lay.pgeom), -1)
     position[leased] = np.arange(len(leased))
-    onto = ~lay.pauth[overlaps.j]
+    onto = ~lay.pauth[overlaps.j] & (position[overlaps.j] >= 0)
     overlap = np.bincount(
         position[overlaps.j[onto]], weights=overlaps.area[onto], minlength=len(leased)
     )
@@ -658,23 +776,27 @@ class _Overlaps:
     area: np.ndarray
 
 
-def _red_line_overlaps(lay: _Layers, ptree, grid_size: float) -> _Overlaps:
+def _red_line_overlaps(lay: _Layers, ptree, grid_size: float, only=None) -> _Overlaps:
     """Overlaps of authorized parcels with any other parcel, snap-rounded.
 
     Neighbours that meet along a shared boundary overlap, in floating point, by
     slivers a millionth of a millimetre wide; a real overlap reaches deeper.
     So a pair counts only where one parcel meets the other shrunk by
     :data:`NOISE_WIDTH_GRIDS` grid cells (a prepared test), and only those pairs are intersected.
+    With ``only``, just the pairs involving those parcels.
     """
     auth = np.flatnonzero(lay.pauth)
     i, j = ptree.query(lay.pgeom[auth], predicate="intersects")
     i = auth[i]
     keep = (i != j) & ~(lay.pauth[j] & (j < i))  # each pair of authorized parcels once
+    if only is not None:
+        keep &= only[i] | only[j]
     i, j = i[keep], j[keep]
     width = NOISE_WIDTH_GRIDS * grid_size
-    cores = parallel(shapely.buffer, lay.pgeom, -width, quad_segs=1, join_style="mitre")
+    shrunk, at = np.unique(j, return_inverse=True)  # only parcels that are a pair's j
+    cores = parallel(shapely.buffer, lay.pgeom[shrunk], -width, quad_segs=1, join_style="mitre")
     shapely.prepare(cores)
-    deep = shapely.intersects(cores[j], lay.pgeom[i])
+    deep = shapely.intersects(cores[at], lay.pgeom[i])
     i, j = i[deep], j[deep]
     geometry = polygonal(
         parallel(shapely.intersection, lay.pgeom[i], lay.pgeom[j], grid_size=grid_size)
@@ -684,12 +806,14 @@ def _red_line_overlaps(lay: _Layers, ptree, grid_size: float) -> _Overlaps:
     return _Overlaps(i=i[real], j=j[real], geometry=geometry[real], area=area[real])
 
 
-def _overlap_findings(lay: _Layers, overlaps: _Overlaps):
+def _overlap_findings(lay: _Layers, overlaps: _Overlaps, only=None):
     keep = lay.pauth[overlaps.j] & (lay.pholder[overlaps.i] != lay.pholder[overlaps.j])
+    first = lay.pid[overlaps.i] < lay.pid[overlaps.j]  # the smaller parcel_id leads the finding
+    if only is not None:
+        keep &= only[np.where(first, overlaps.i, overlaps.j)]
     if not keep.any():
         return pd.DataFrame()
-    i, j = overlaps.i[keep], overlaps.j[keep]
-    first = lay.pid[i] < lay.pid[j]  # the smaller parcel_id leads the finding
+    i, j, first = overlaps.i[keep], overlaps.j[keep], first[keep]
     i, j = np.where(first, i, j), np.where(first, j, i)
     parts, src = explode(overlaps.geometry[keep])
     a, b = i[src], j[src]
@@ -706,7 +830,7 @@ def _overlap_findings(lay: _Layers, overlaps: _Overlaps):
     )
 
 
-def _mismatch_findings(parcels, lay: _Layers, parea, relative: float, mu_tol: float):
+def _mismatch_findings(parcels, lay: _Layers, parea, relative: float, mu_tol: float, only=None):
     if "registered_area_mu" in parcels:
         registered = parcels["registered_area_mu"].to_numpy(dtype=float)
     elif "registered_area_m2" in parcels:
@@ -715,7 +839,8 @@ def _mismatch_findings(parcels, lay: _Layers, parea, relative: float, mu_tol: fl
         return pd.DataFrame()
     measured = parea / M2_PER_MU
     diff = np.abs(registered - measured)
-    bad = np.flatnonzero(np.isfinite(registered) & (diff > relative * measured) & (diff > mu_tol))
+    bad = np.isfinite(registered) & (diff > relative * measured) & (diff > mu_tol)
+    bad = np.flatnonzero(bad if only is None else bad & only)
     if len(bad) == 0:
         return pd.DataFrame()
     return pd.DataFrame(
