@@ -134,6 +134,41 @@ _audit_options = [
         help="Threads for the geometry work (default: every core). Results do not depend on it.",
     ),
     click.option(
+        "--engine",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="Where the tiles of a partitioned audit run: in this process, or on a Dask "
+        "cluster (--scheduler; needs pip install 'landgis[dask]').  Findings are the same.",
+    ),
+    click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --engine dask: the scheduler, e.g. tcp://10.0.0.5:8786 (default: start a "
+        "local cluster of 2 worker processes).",
+    ),
+    click.option(
+        "--tile-size",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="M",
+        help="Cut the zone into square tiles of M metres and audit them one by one "
+        "(default with --engine dask or --memory-budget: chosen from the data).",
+    ),
+    click.option(
+        "--halo",
+        type=click.FloatRange(min=0),
+        metavar="M",
+        help="Margin each tile reads around itself, metres (default chosen from the data; "
+        "tiles whose pieces reach it are rerun larger, so results never depend on it).",
+    ),
+    click.option(
+        "--memory-budget",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="GB",
+        help="Stream the footprints tile by tile from a GeoParquet or GeoPackage instead of "
+        "loading them all, aiming to stay within GB gigabytes (a province on one machine).",
+    ),
+    click.option(
         "--map",
         "maps",
         is_flag=True,
@@ -617,6 +652,7 @@ def _run_audit(
     formats=(),
     fieldkit: bool = False,
     orthophoto: str | None = None,
+    scheduler: str | None = None,
     **options,
 ) -> None:
     if maps and basemap.startswith("tianditu") and not tianditu_key:
@@ -646,8 +682,17 @@ def _run_audit(
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore", LandgisWarning)  # listed below, from the report
+        if scheduler is not None:
+            if options.get("engine") != "dask":
+                raise click.UsageError("--scheduler is for --engine dask.")
+            options["client"] = scheduler
         result = landgis.audit(
-            parcels, footprints, progress=step, registers=list(registers) or None, **options
+            parcels,
+            footprints,
+            progress=step,
+            on_partition=step.partition,
+            registers=list(registers) or None,
+            **options,
         )
         step("writing outputs")
         written = result.write(outdir, lang=lang, xlsx=xlsx, formats=formats)
@@ -673,7 +718,12 @@ def _run_audit(
 @contextmanager
 def _progress(quiet: bool, stages: int = _STAGES):
     if quiet:
-        yield lambda stage: None
+
+        def silent(stage: str) -> None:
+            pass
+
+        silent.partition = lambda event: None
+        yield silent
         return
     with Progress(
         SpinnerColumn(),
@@ -687,8 +737,26 @@ def _progress(quiet: bool, stages: int = _STAGES):
         task = bar.add_task("starting", total=stages)
 
         def step(stage: str) -> None:
+            if stage.startswith("Dask dashboard"):
+                bar.console.print(stage, highlight=False, markup=False)  # a link to keep
+                return
             bar.update(task, description=stage, advance=0 if stage == "reading layers" else 1)
 
+        tiles = None
+
+        def partition(event) -> None:
+            """One bar for the tiles of a partitioned audit (landgis.engine.partition)."""
+            nonlocal tiles
+            if tiles is None:
+                tiles = bar.add_task("tiles", total=event.total)
+            bar.update(
+                tiles,
+                completed=event.done,
+                description=f"tile {event.tile} · {event.footprints:,} footprints · "
+                f"{escape(str(event.worker))}",
+            )
+
+        step.partition = partition
         yield step
         bar.update(task, completed=stages)
 
