@@ -548,37 +548,6 @@ def audit(
     >>> "encroachment" in set(a.findings["category"])
     True
     """
-    if engine != "local" or tile_size is not None or memory_budget is not None:
-        from landgis.engine.partition import partitioned_audit
-
-        return partitioned_audit(
-            parcels,
-            footprints,
-            planning=planning,
-            admin=admin,
-            crs=crs,
-            source_crs=source_crs,
-            parcels_layer=parcels_layer,
-            footprints_layer=footprints_layer,
-            planning_layer=planning_layer,
-            admin_layer=admin_layer,
-            min_area=min_area,
-            idle_ratio=idle_ratio,
-            grid_size=grid_size,
-            config=config,
-            aliases=aliases,
-            encoding=encoding,
-            registers=registers,
-            threads=threads,
-            raster=raster,
-            progress=progress,
-            engine=engine,
-            client=client,
-            tile_size=tile_size,
-            halo=halo,
-            memory_budget=memory_budget,
-            on_partition=on_partition,
-        )
     say = progress or (lambda stage: None)
     started = time.perf_counter()
     campaign = load_campaign(config).with_options(
@@ -591,10 +560,26 @@ def audit(
     parcel_frame = read_parcels(parcels, layer=parcels_layer, **common)
     target = analysis_crs(parcel_frame.crs, parcel_frame.total_bounds, crs=crs)
     raster_source = footprints if _is_raster(footprints) else None
+    partitioned = engine != "local" or tile_size is not None or memory_budget is not None
+    streamed = partitioned and _streamable(footprints, raster_source, engine, memory_budget)
+    source = None
     if raster_source is not None:
         footprint_frame = _raster_footprints(
             raster_source, raster, parcels=parcel_frame, crs=target, source_crs=source_crs
         )
+    elif streamed:
+        # The footprints are read tile by tile (by the workers, on Dask); no frame holds
+        # them whole, so Audit.footprints stays empty and the report says so.
+        from landgis.engine.partition import open_footprints
+
+        source = open_footprints(
+            footprints, crs=target, layer=footprints_layer, source_crs=source_crs,
+            aliases=user_aliases,
+        )  # fmt: skip
+        footprint_frame = gpd.GeoDataFrame(
+            {"footprint_id": [], "user": []}, geometry=gpd.GeoSeries([], crs=target)
+        )
+        footprint_frame.attrs["landgis"] = {"source": str(footprints), "streamed": True}
     else:
         if raster is not None:
             raise ConfigError(
@@ -619,18 +604,47 @@ def audit(
     layers["parcels"] = _check_registered_unit(layers["parcels"])
     read_done = time.perf_counter()
 
-    result = run(
-        layers["parcels"],
-        layers["footprints"],
-        layers.get("planning"),
-        idle_ratio=campaign.idle_ratio,
-        grid_size=campaign.grid_size,
-        planning_share=campaign.planning_share,
-        mismatch_relative=campaign.mismatch_relative,
-        mismatch_mu=campaign.mismatch_mu,
-        threads=threads,
-        progress=say,
-    )
+    rules = {
+        "idle_ratio": campaign.idle_ratio,
+        "grid_size": campaign.grid_size,
+        "planning_share": campaign.planning_share,
+        "mismatch_relative": campaign.mismatch_relative,
+        "mismatch_mu": campaign.mismatch_mu,
+    }
+    stats: dict = {}
+    if partitioned:
+        from landgis.engine.partition import run_partitioned
+
+        result = run_partitioned(
+            layers["parcels"],
+            source if streamed else layers["footprints"],
+            layers.get("planning"),
+            engine=engine,
+            client=client,
+            tile_size=tile_size,
+            halo=halo,
+            memory_budget=memory_budget,
+            threads=threads,
+            progress=say,
+            on_partition=on_partition,
+            stats=stats,
+            **rules,
+        )
+    else:
+        result = run(
+            layers["parcels"],
+            layers["footprints"],
+            layers.get("planning"),
+            threads=threads,
+            progress=say,
+            **rules,
+        )
+    if streamed:  # what the tiles' readers repaired and warned about
+        info = layers["footprints"].attrs["landgis"]
+        info.update(stats["repairs"])
+        info["warnings"] = stats["warnings"]
+        for message in stats["warnings"]:
+            warnings.warn(message, LandgisWarning, stacklevel=2)
     raw, evaluation, problems = result.raw, None, []
     if raster_source is not None:
         raw = _built_up_is_not_idle(
@@ -639,11 +653,24 @@ def audit(
     if registers is not None:
         say("reading registers")
         tables = read_registers(registers, aliases=user_aliases, encoding=encoding)
+        used = layers["footprints"]
+        if streamed:
+            enterprises = tables.get("enterprises")
+            if enterprises is not None and len(enterprises):
+                raise ConfigError(
+                    "the per-mu evaluation (enterprise register) needs every footprint in "
+                    "memory; run it without memory_budget / engine='dask' (--memory-budget)."
+                )
+            if stats.get("survey_date") is not None:  # the rent of over-use runs from it
+                used = gpd.GeoDataFrame(
+                    {"user": [""], "survey_date": [stats["survey_date"]]},
+                    geometry=gpd.GeoSeries([None], crs=target),
+                )
         accounts = apply_registers(
             raw,
             registers=tables,
             parcels=layers["parcels"],
-            footprints=layers["footprints"],
+            footprints=used,
             holders=result.holders,
             parcel_use=result.parcels,
             campaign=campaign,
@@ -686,6 +713,16 @@ def audit(
         campaign=campaign,
         timings={"read_s": read_done - started, "audit_s": done - read_done},
     )
+    if streamed:
+        report["inputs"]["footprints"]["rows"] = stats["footprints"]
+        report["inputs"]["footprints"]["streamed"] = True
+    if partitioned:
+        report["partitions"] = {
+            "engine": engine,
+            **{k: stats[k] for k in ("tiles", "tile_size", "halo", "retries")},
+            "resolved_after_merge": stats["resolved_after_merge"],
+            "footprints_loaded": stats["footprints_loaded"],
+        }
     return Audit(
         findings=findings,
         holders=result.holders,
@@ -721,6 +758,18 @@ _RASTER_OPTIONS = {
 
 def _is_raster(source: Any) -> bool:
     return isinstance(source, str | Path) and Path(source).suffix.lower() in RASTER_SUFFIXES
+
+
+def _streamable(footprints, raster_source, engine: str, memory_budget) -> bool:
+    """Whether a partitioned audit reads the footprints tile by tile from their file."""
+    from landgis.engine.partition import STREAMED_SUFFIXES
+
+    return (
+        raster_source is None
+        and (memory_budget is not None or engine == "dask")
+        and isinstance(footprints, str | Path)
+        and Path(footprints).suffix.lower() in STREAMED_SUFFIXES
+    )
 
 
 def _raster_footprints(source, options, *, parcels, crs, source_crs) -> gpd.GeoDataFrame:
