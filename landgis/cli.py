@@ -659,12 +659,11 @@ def _run_audit(
         raise click.UsageError("--basemap tianditu needs --tianditu-key KEY (or TIANDITU_KEY).")
     if orthophoto is not None and not maps:
         raise click.UsageError("--orthophoto draws under the maps: add --map.")
-    raster = {
-        key: options.pop(key)
-        for key in ("classes", "mask_from", "sieve", "connectivity", "unknown_user")
-        if options.get(key) is not None
-    }
-    options = {k: v for k, v in options.items() if k not in _RASTER_OPTIONS}
+    if scheduler is not None:
+        if options.get("engine") != "dask":
+            raise click.UsageError("--scheduler is for --engine dask.")
+        options["client"] = scheduler
+    raster = {k: v for k in _RASTER_OPTIONS if (v := options.pop(k, None)) is not None}
     if "connectivity" in raster:
         raster["connectivity"] = int(raster["connectivity"])
     if raster:
@@ -682,10 +681,6 @@ def _run_audit(
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore", LandgisWarning)  # listed below, from the report
-        if scheduler is not None:
-            if options.get("engine") != "dask":
-                raise click.UsageError("--scheduler is for --engine dask.")
-            options["client"] = scheduler
         result = landgis.audit(
             parcels,
             footprints,
