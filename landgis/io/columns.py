@@ -119,6 +119,20 @@ def as_text(series: pd.Series) -> pd.Series:
     return out.astype(object)
 
 
+def cell_text(value) -> str:
+    """One cell as display text: missing (None, NaN, NA) → ``""``, dates in ISO form."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):  # list-like cells
+        pass
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
 def row_numbers(gdf, mask) -> list[int]:
     """The source row numbers (1-based, kept in the index) where ``mask`` holds."""
     return [int(i) for i in gdf.index[np.asarray(mask, dtype=bool)]]

@@ -389,19 +389,11 @@ def _layer_stem(name: str) -> str:
 
 
 def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Dates as ISO text; no attrs; the geometry column named ``geometry``."""
-    out = frame.copy()
-    out.attrs = {}
-    if out.geometry.name != "geometry":
-        out = out.rename_geometry("geometry")
-    for col in out.columns:
-        if col == "geometry":
-            continue
-        if out[col].dtype == object:
-            sample = out[col].dropna()
-            if len(sample) and hasattr(sample.iloc[0], "isoformat"):
-                out[col] = out[col].map(lambda d: d.isoformat() if pd.notna(d) else None)
-    return out
+    """As for the GeoPackage, with the geometry column named ``geometry``."""
+    from landgis.present.gpkg import plain_frame
+
+    out = plain_frame(frame)
+    return out if out.geometry.name == "geometry" else out.rename_geometry("geometry")
 
 
 @contextlib.contextmanager

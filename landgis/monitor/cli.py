@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from landgis.io.columns import cell_text
 from landgis.present.webmap import BASEMAPS
 
 __all__ = ["diff", "ledger", "progress"]
@@ -69,12 +70,6 @@ def _console() -> Console:
     """Wide when piped, so tables keep whole ids and names."""
     out = Console()
     return out if out.is_terminal else Console(width=200)
-
-
-def _text(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return str(value)
 
 
 def _say(text: str) -> None:
@@ -271,10 +266,12 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
         for name in ("日期", "轮次", "事项", "状态", "责任人", "备注"):
             table.add_column(name)
         for ev in history.itertuples():
-            change = f"{_text(ev.status_from)} → {ev.status_to}" if _text(ev.status_to) else ""
+            change = (
+                f"{cell_text(ev.status_from)} → {ev.status_to}" if cell_text(ev.status_to) else ""
+            )
             kind = EVENT_KINDS_ZH.get(ev.kind, ev.kind)
             cells = (ev.date, ev.round, kind, change, ev.person, ev.note)
-            table.add_row(*(escape(_text(v)) for v in cells))
+            table.add_row(*(escape(cell_text(v)) for v in cells))
         out.print(table)
         return
     table = Table(title=f"{ledger_path} — {len(cases)} 件", title_justify="left")
@@ -295,7 +292,7 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
         area = "" if row.area_mu != row.area_mu else f"{row.area_mu:,.2f}"
         table.add_row(
             *(
-                escape(_text(v))
+                escape(cell_text(v))
                 for v in (
                     row.case_id,
                     row.status,

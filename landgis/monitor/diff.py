@@ -34,6 +34,7 @@ from landgis.crs import to_mu
 from landgis.engine.core import match_key
 from landgis.errors import CRSError, LandgisWarning, SchemaError
 from landgis.io.atomic import atomic_path
+from landgis.io.columns import cell_text
 from landgis.present.csv import write_table
 from landgis.rules import CATEGORIES
 
@@ -327,7 +328,7 @@ def diff_rounds(
             "overlap": overlap,
             "relation": relation,
             "thin": _thin(geom, tolerance),
-            "deadline": _text(rep.get("deadline", "")),
+            "deadline": cell_text(rep.get("deadline", "")),
             "lon": rep.get("lon", np.nan),
             "lat": rep.get("lat", np.nan),
             "amount_due": _amount(frame, news or olds, amount),
@@ -538,11 +539,3 @@ def _amount(frame: gpd.GeoDataFrame, rows: list[int], column: str | None) -> flo
         return np.nan
     values = pd.to_numeric(frame[column].iloc[rows], errors="coerce")
     return float(values.sum()) if values.notna().any() else np.nan
-
-
-def _text(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)

@@ -39,10 +39,10 @@ def write_gpkg(
                 continue
             # Feature by feature: as fast here as through Arrow, and without
             # a second copy of every layer in memory.
-            _plain(frame).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            plain_frame(frame).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
         for name, table in dict(tables or {}).items():
             if table is not None:
-                pyogrio.write_dataframe(_plain(table), tmp, layer=name, driver="GPKG")
+                pyogrio.write_dataframe(plain_frame(table), tmp, layer=name, driver="GPKG")
         if styles:
             from landgis.present.qgis import write_layer_styles
 
@@ -50,7 +50,8 @@ def write_gpkg(
     return path
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+def plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy GDAL writes as is: no attrs, dates as ISO text, an input ``fid`` renamed."""
     out = frame.copy()
     out.attrs = {}
     # GeoPackage keeps its own integer key in "fid"; an input column of that

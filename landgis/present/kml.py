@@ -37,6 +37,7 @@ from landgis.crs import to_mu
 from landgis.errors import CRSError
 from landgis.gcj02 import wgs84_to_gcj02
 from landgis.io.atomic import atomic_path
+from landgis.io.columns import cell_text
 from landgis.io.paths import safe_filename
 from landgis.present.style import CATEGORY_COLORS
 from landgis.rules import CATEGORIES
@@ -110,7 +111,9 @@ def kml_document(
     ET.SubElement(doc, k("name")).text = title
     ET.SubElement(doc, k("open")).text = "1"
     crs_note = "GCJ-02（火星坐标，适用于高德等底图）" if gcj02 else "WGS84（GPS 坐标）"
-    ET.SubElement(doc, k("description")).text = (
+    ET.SubElement(
+        doc, k("description")
+    ).text = (
         f"{len(findings)} 处问题；坐标：{crs_note}；生成：landgis，{dt.date.today().isoformat()}"
     )
     codes = [c for c in CATEGORIES if c in set(findings["category"])]
@@ -242,33 +245,22 @@ def _fields(row) -> list[tuple[str, str, str]]:
     area_m2 = float(row.area_m2) if pd.notna(row.area_m2) else float("nan")
     area_mu = float(row.area_mu) if pd.notna(row.area_mu) else to_mu(area_m2)
     deadline = row.deadline
-    deadline = deadline.isoformat() if hasattr(deadline, "isoformat") else _text(deadline)
-    place = "".join(_text(v) for v in (row.street, row.village))
+    deadline = cell_text(deadline)
+    place = "".join(cell_text(v) for v in (row.street, row.village))
     return [
-        ("finding_id", "编号", _text(row.finding_id)),
-        ("category", "类别代码", _text(row.category)),
-        ("category_label", "问题类别", _text(row.category_label)),
-        ("holder", "权利人/使用人", _text(row.holder)),
-        ("parcel_id", "宗地代码", _text(row.parcel_id)),
-        ("other_holder", "相关权利人", _text(row.other_holder)),
+        ("finding_id", "编号", cell_text(row.finding_id)),
+        ("category", "类别代码", cell_text(row.category)),
+        ("category_label", "问题类别", cell_text(row.category_label)),
+        ("holder", "权利人/使用人", cell_text(row.holder)),
+        ("parcel_id", "宗地代码", cell_text(row.parcel_id)),
+        ("other_holder", "相关权利人", cell_text(row.other_holder)),
         ("place", "位置", place),
         ("area_m2", "面积（平方米）", f"{area_m2:.2f}"),
         ("area_mu", "面积（亩）", f"{area_mu:.2f}"),
-        ("action", "处置建议", _text(row.action)),
-        ("group", "责任工作组", _text(row.group)),
+        ("action", "处置建议", cell_text(row.action)),
+        ("group", "责任工作组", cell_text(row.group)),
         ("deadline", "完成时限", deadline),
     ]
-
-
-def _text(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 def _placemark(k: _K, row, geom, *, gcj02: bool) -> ET.Element:

@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from landgis.io.atomic import atomic_path
+from landgis.io.columns import cell_text
 from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, TENURE_STYLES
 from landgis.rules import CATEGORIES
 
@@ -99,41 +100,40 @@ def printlist_html(
     ):
         code = str(row.category)
         color = CATEGORY_COLORS.get(code, "#555555")
-        label = _text(row.category_label) or (
+        label = cell_text(row.category_label) or (
             CATEGORIES[code].label if code in CATEGORIES else code
         )
         area_mu = _num(row.area_mu)
-        place = "".join(_text(v) for v in (row.street, row.village)) or "—"
+        place = "".join(cell_text(v) for v in (row.street, row.village)) or "—"
         index_rows.append(
-            f"<tr><td>{n}</td><td>{esc(_text(row.finding_id))}</td><td>{esc(label)}</td>"
-            f"<td>{esc(_text(row.holder))}</td><td>{esc(place)}</td>"
-            f"<td class='num'>{area_mu:.2f}</td><td>{esc(_date(row.deadline))}</td></tr>"
+            f"<tr><td>{n}</td><td>{esc(cell_text(row.finding_id))}</td><td>{esc(label)}</td>"
+            f"<td>{esc(cell_text(row.holder))}</td><td>{esc(place)}</td>"
+            f"<td class='num'>{area_mu:.2f}</td><td>{esc(cell_text(row.deadline))}</td></tr>"
         )
         image = ""
         if maps:
             png = finding_map_png(geom, code, context=context)
             if png:
                 data = base64.b64encode(png).decode("ascii")
-                image = (
-                    f"<img alt='{esc(_text(row.finding_id))}' src='data:image/png;base64,{data}'>"
-                )
+                alt = esc(cell_text(row.finding_id))
+                image = f"<img alt='{alt}' src='data:image/png;base64,{data}'>"
         lon, lat = _num(getattr(row, "lon", np.nan)), _num(getattr(row, "lat", np.nan))
         coords = f"{lon:.6f}, {lat:.6f}" if np.isfinite(lon) and np.isfinite(lat) else "—"
         items = [
-            ("权利人/使用人", _text(row.holder)),
-            ("宗地代码", _text(row.parcel_id)),
-            ("相关权利人", _text(row.other_holder)),
+            ("权利人/使用人", cell_text(row.holder)),
+            ("宗地代码", cell_text(row.parcel_id)),
+            ("相关权利人", cell_text(row.other_holder)),
             ("位置", place),
             ("经纬度", f"{coords}（WGS84）" if coords != "—" else coords),
             ("面积", f"{_num(row.area_m2):,.2f} 平方米 ＝ {area_mu:,.2f} 亩"),
-            ("处置建议", _text(row.action)),
-            ("责任工作组", _text(row.group)),
-            ("完成时限", _date(row.deadline)),
+            ("处置建议", cell_text(row.action)),
+            ("责任工作组", cell_text(row.group)),
+            ("完成时限", cell_text(row.deadline)),
         ]
         dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items if v)
         cards.append(
             f"<article style='border-left-color:{color}'>{image}<div>"
-            f"<h2>{n}. <span class='id'>{esc(_text(row.finding_id))}</span> "
+            f"<h2>{n}. <span class='id'>{esc(cell_text(row.finding_id))}</span> "
             f"<span style='color:{color}'>■</span> {esc(label)}</h2><dl>{dl}</dl>"
             "<div class='notes'>核查情况 <span style='min-width:60mm'></span><br>"
             "核查人 <span></span> 日期 <span></span></div></div></article>"
@@ -253,25 +253,8 @@ def _scale_bar(ax, x0: float, y0: float, width: float) -> None:
     )
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
-
-
 def _num(value) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
         return float("nan")
-
-
-def _date(value) -> str:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return _text(value)
