@@ -15,10 +15,9 @@ import sys
 from pathlib import Path
 
 import landgis
-from landgis.present.png import _cjk_font
-from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
+from landgis.present.png import _cjk_font, draw_red_lines
+from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER
 from landgis.rules import CATEGORIES
-from landgis.schema import TENURE_LABELS
 
 #: Figure name → (categories shown, title).
 FIGURES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -69,7 +68,6 @@ def _draw(audit: landgis.Audit, categories: tuple[str, ...], title: str) -> byte
     matplotlib.use("Agg", force=False)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
@@ -101,22 +99,7 @@ def _draw(audit: landgis.Audit, categories: tuple[str, ...], title: str) -> byte
             sel.plot(ax=ax, color=color, edgecolor=color, linewidth=1.2, alpha=0.6)
             label = CATEGORIES[code].label if font else CATEGORIES[code].label_en
             handles.append(Patch(facecolor=color, alpha=0.7, label=f"{label}（{len(sel)}）"))
-        for code, label in TENURE_LABELS.items():
-            sel = audit.parcels[audit.parcels["tenure"] == code]
-            if not len(sel):
-                continue
-            tstyle = TENURE_STYLES[code]
-            dashes = (0, (4, 2)) if tstyle["dashArray"] else "solid"
-            sel.boundary.plot(ax=ax, color=tstyle["color"], linewidth=1.3, linestyle=dashes)
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=tstyle["color"],
-                    linestyle=dashes,
-                    label=f"红线（{label}）" if font else f"red line: {code}",
-                )
-            )
+        handles += draw_red_lines(ax, audit.parcels, font=bool(font), linewidth=1.3)
         # A window of the axes' own shape around the findings: nothing cropped.
         box = (0.88 * 4.6) / (0.62 * 8)
         w, h = maxx - minx + 2 * pad, maxy - miny + 2 * pad

@@ -59,7 +59,6 @@ def write_png(
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     font = _cjk_font()
@@ -103,22 +102,7 @@ def write_png(
                 )
             )
         if parcels is not None and len(parcels):
-            for code, label in TENURE_LABELS.items():
-                sel = parcels[parcels["tenure"] == code]
-                if not len(sel):
-                    continue
-                style = TENURE_STYLES[code]
-                dashes = (0, (4, 2)) if style["dashArray"] else "solid"
-                sel.boundary.plot(ax=ax, color=style["color"], linewidth=1.0, linestyle=dashes)
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        color=style["color"],
-                        linestyle=dashes,
-                        label=f"红线·{label}" if font else f"red line: {code}",
-                    )
-                )
+            handles += draw_red_lines(ax, parcels, font=font is not None)
         ax.set_title(title if font else "landgis audit", fontsize=13)
         ax.set_aspect("equal")
         ax.ticklabel_format(useOffset=False, style="plain")
@@ -137,3 +121,27 @@ def write_png(
             fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight")
         plt.close(fig)
     return path
+
+
+def draw_red_lines(ax, parcels, *, font: bool, linewidth: float = 1.0) -> list:
+    """Draw the red lines by tenure as on the HTML map; the legend handles."""
+    from matplotlib.lines import Line2D
+
+    handles = []
+    for code, label in TENURE_LABELS.items():
+        sel = parcels[parcels["tenure"] == code]
+        if not len(sel):
+            continue
+        style = TENURE_STYLES[code]
+        dashes = (0, (4, 2)) if style["dashArray"] else "solid"
+        sel.boundary.plot(ax=ax, color=style["color"], linewidth=linewidth, linestyle=dashes)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=style["color"],
+                linestyle=dashes,
+                label=f"红线·{label}" if font else f"red line: {code}",
+            )
+        )
+    return handles
