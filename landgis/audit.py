@@ -862,6 +862,8 @@ def _trail(layers, *, sources, crs, reprojected, campaign: Campaign, timings) ->
             entry["reprojected_from"] = reprojected[name]
         if "raster" in info:
             entry["raster"] = info["raster"]
+        if "encoding" in info:
+            entry["encoding"] = info["encoding"]
         inputs[name] = entry
         for key in ("repaired", "dropped_empty", "dropped_collapsed", "dropped_z"):
             if info.get(key):

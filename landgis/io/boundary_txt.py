@@ -47,7 +47,6 @@ Beijing 1954   6°     21400 (21413–21423)  21440 (21453–21463)   13–23
 
 from __future__ import annotations
 
-import codecs
 import math
 import re
 import warnings
@@ -66,6 +65,7 @@ from shapely.errors import GEOSException
 from landgis.crs import parse_crs
 from landgis.errors import CRSError, GeometryError, InputFileError, LandgisWarning, SchemaError
 from landgis.io.atomic import atomic_path
+from landgis.io.text import decode_text
 
 __all__ = ["parse_boundary_txt", "read_boundary_txt", "write_boundary_txt"]
 
@@ -241,10 +241,11 @@ def read_boundary_txt(
         data = path.read_bytes()
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read it ({exc}).") from exc
-    text, used = _decode(data, encoding, path)
+    text, used = decode_text(data, encoding=encoding, source=path)
     gdf = parse_boundary_txt(text, origin=str(path), crs=crs)
     gdf.attrs["boundary_txt"]["source"] = str(path)
-    gdf.attrs["boundary_txt"]["encoding"] = used
+    gdf.attrs["boundary_txt"]["encoding"] = used.name
+    gdf.attrs["encoding"] = used.as_dict()
     return gdf
 
 
@@ -801,30 +802,6 @@ def _file_area_unit(doc: _Document) -> str | None:
             if word in value:
                 return unit
     return None
-
-
-def _decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
-    if encoding is None:
-        if data.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8-sig"
-        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            encoding = "utf-16"
-        else:
-            try:
-                return data.decode("utf-8"), "utf-8"
-            except UnicodeDecodeError:
-                encoding = "gb18030"  # a superset of GBK and GB2312
-    try:
-        return data.decode(encoding), encoding
-    except LookupError as exc:
-        raise InputFileError(
-            f"{path}: unknown encoding {encoding!r}; try 'gbk' or 'utf-8'."
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise InputFileError(
-            f"{path}: is not text in {encoding} (byte {exc.start}); pass the file's real "
-            "encoding with encoding=… ('gbk', 'utf-8')."
-        ) from exc
 
 
 # ----------------------------------------------------------------------- writing

@@ -48,7 +48,10 @@ def rename_columns(
         by_norm.setdefault(normalize_name(col), []).append(col)
 
     def lookup(name: str) -> list[str]:
-        return by_norm.get(normalize_name(name), [])
+        found = by_norm.get(normalize_name(name), [])
+        for cut in _dbf_cuts(name):  # a Shapefile cut the field name at 10 bytes
+            found = found + [c for c in by_norm.get(cut, []) if c not in found]
+        return found
 
     rename: dict[str, str] = {}
     taken: set[str] = set()
@@ -97,6 +100,18 @@ def rename_columns(
     if clashes:
         gdf = gdf.rename(columns={c: f"{c}_original" for c in clashes})
     return gdf.rename(columns=rename)
+
+
+def _dbf_cuts(name: str) -> set[str]:
+    """The shapes a field name takes when a DBF cuts it at 10 bytes (UTF-8 or GBK)."""
+    cuts = set()
+    for encoding in ("utf-8", "gb18030"):
+        data = name.strip().encode(encoding, errors="ignore")
+        if len(data) > 10:
+            cut = data[:10].decode(encoding, errors="ignore")
+            if len(cut) >= 2:
+                cuts.add(normalize_name(cut))
+    return cuts
 
 
 def user_aliases(aliases, columns, tenure_values) -> Aliases:

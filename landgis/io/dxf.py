@@ -52,6 +52,7 @@ from landgis.errors import (
     LandgisWarning,
     SchemaError,
 )
+from landgis.io.text import choose_encoding
 
 __all__ = ["dxf_layers", "read_dxf_polygons"]
 
@@ -498,18 +499,6 @@ def _read_header(path: Path) -> dict[str, str]:
     return out
 
 
-def _is_utf8(path: Path) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _gdal_encoding_name(encoding: str) -> str:
     """Python or DXF code page name → a name GDAL's recoder (iconv) knows."""
     raw = str(encoding).strip()
@@ -537,12 +526,14 @@ def _choose_encoding(
         return name, f"{name} (encoding=)"
     if binary:
         return None, "the header's code page (binary DXF)"
-    if _is_utf8(path):
-        said = f"; the header says {codepage}" if codepage and "UTF" not in codepage else ""
-        return "UTF-8", f"UTF-8 (the file's bytes are valid UTF-8{said})"
-    if codepage:
-        return None, f"{codepage} (the header's $DWGCODEPAGE)"
-    return "GB18030", "GB18030 (no $DWGCODEPAGE and the bytes are not UTF-8)"
+    try:
+        chosen = choose_encoding([path.read_bytes()], declared=codepage)
+    except UnicodeDecodeError:
+        return None, f"{codepage or 'GDAL default'} (the text is neither UTF-8 nor GBK)"
+    note = f"{chosen.name.upper()} ({chosen.reason})"
+    if chosen.reason == "the text is ASCII":
+        return None, note
+    return _gdal_encoding_name(chosen.name), note
 
 
 @contextmanager

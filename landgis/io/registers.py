@@ -24,6 +24,7 @@ import pandas as pd
 
 from landgis.errors import InputFileError, LandgisWarning, SchemaError
 from landgis.io.columns import as_text, fmt_list, normalize_name, rename_columns, user_aliases
+from landgis.io.text import decode_text
 from landgis.schema import REGISTERS, Aliases, LayerSpec
 
 __all__ = ["COLUMN_KINDS", "read_register", "read_registers"]
@@ -200,7 +201,8 @@ def _identify(path: Path, aliases: Aliases, encoding) -> list[tuple[str, str | i
     elif suffix in (".csv", ".txt"):
         if not path.is_file():
             raise InputFileError(f"{path}: file not found (register).")
-        text = _decode(path.read_bytes(), encoding, path).replace("\r\n", "\n")
+        text = decode_text(path.read_bytes(), encoding=encoding, source=path)[0]
+        text = text.replace("\r\n", "\n")
         head = "\n".join(text.split("\n")[:15])
         try:
             sheets = {
@@ -256,7 +258,7 @@ def _read_table(path: Path, spec: LayerSpec, aliases: Aliases, *, sheet, encodin
     if suffix in (".xlsx", ".xlsm"):
         return _read_workbook(path, spec, aliases, sheet=sheet)
     if suffix in (".csv", ".txt"):
-        text = _decode(path.read_bytes(), encoding, path)
+        text = decode_text(path.read_bytes(), encoding=encoding, source=path)[0]
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         try:
             rows = pd.read_csv(
@@ -275,23 +277,6 @@ def _read_table(path: Path, spec: LayerSpec, aliases: Aliases, *, sheet, encodin
         f"{path}: unknown register format {suffix!r}; save it as .xlsx or .csv "
         "(Excel: 另存为 → CSV UTF-8)."
     )
-
-
-def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
-    if encoding:
-        try:
-            return raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputFileError(f"{path}: not readable as {encoding} ({exc}).") from exc
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            return raw.decode("gb18030")
-        except UnicodeDecodeError as exc:  # pragma: no cover - gb18030 decodes almost all
-            raise InputFileError(f"{path}: neither UTF-8 nor GBK text; pass encoding=.") from exc
 
 
 def _read_workbook(path: Path, spec: LayerSpec, aliases: Aliases, *, sheet) -> pd.DataFrame:

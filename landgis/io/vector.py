@@ -24,6 +24,7 @@ import shapely
 from landgis.crs import crs_from_coordinates, parse_crs
 from landgis.errors import CRSError, GeometryError, InputFileError, LandgisWarning, SchemaError
 from landgis.io.columns import as_text, fmt_list, rename_columns, row_numbers, user_aliases, warn
+from landgis.io.text import TextEncoding, dbf_encoding, recode_latin1
 from landgis.schema import AUTHORIZED_TENURES, LAYERS, TENURES, Aliases, LayerSpec
 
 __all__ = [
@@ -314,6 +315,8 @@ def _read_layer(spec, source, *, layer, crs, source_crs, aliases, encoding):
         )
     gdf.index = pd.RangeIndex(1, len(gdf) + 1)
     report: dict[str, Any] = {"source": origin, "rows_read": len(gdf)}
+    if "encoding" in gdf.attrs:
+        report["encoding"] = gdf.attrs["encoding"]
     gdf.attrs["landgis"] = report
     if len(gdf) == 0 and not spec.may_be_empty:
         raise GeometryError(f"{origin}: the {spec.name} layer is empty (no features).")
@@ -372,13 +375,22 @@ def _read_file(source: str | Path, *, what: str, layer, encoding) -> gpd.GeoData
         if layer is None:
             layer = _pick_layer(path, what, pyogrio.list_layers(path))
         kwargs: dict[str, Any] = {"engine": "pyogrio", "layer": layer}
-        is_shapefile = text.lower().endswith(_SHAPEFILE_SUFFIXES) or virtual
-        encoding = (encoding or _sniff_dbf_encoding(Path(path))) if is_shapefile else None
-        if encoding:
-            kwargs["encoding"] = encoding  # pyogrio's Arrow path reads UTF-8 only
-        elif importlib.util.find_spec("pyarrow") is not None:
+        chosen = None
+        if text.lower().endswith(_SHAPEFILE_SUFFIXES):
+            chosen = _shapefile_encoding(text, encoding)
+        recode = chosen is not None and chosen.reason != "the text is ASCII"
+        if recode:
+            # GDAL hands the DBF's bytes over unchanged (as Latin-1); they are decoded
+            # here, where a name or value cut inside a character is no error.
+            kwargs["ENCODING"] = "ISO-8859-1"
+        if importlib.util.find_spec("pyarrow") is not None:
             kwargs["use_arrow"] = True
-        return gpd.read_file(path, **kwargs)
+        gdf = gpd.read_file(path, **kwargs)
+        if recode:
+            gdf = _recoded(gdf, chosen.name)
+        if chosen is not None:
+            gdf.attrs["encoding"] = chosen.as_dict()
+        return gdf
     except DataLayerError as exc:
         raise InputFileError(f"{path}: {exc}. Name an existing layer (layer=…).") from exc
     except DataSourceError as exc:
@@ -423,40 +435,41 @@ def _pick_layer(path, what: str, layers) -> str | int:
     )
 
 
-def _sniff_dbf_encoding(path: Path) -> str | None:
-    """The encoding of a Shapefile's DBF: UTF-8 when it is valid UTF-8, else GB18030.
-
-    GDAL decodes a DBF without ``.cpg`` as Latin-1, which turns Chinese names
-    into mojibake; Chinese land offices write GBK.  A ``.cpg`` is trusted,
-    except one that claims UTF-8 over bytes that are not (a common export bug).
-    """
-    if path.suffix.lower() not in _SHAPEFILE_SUFFIXES:
-        return None
-    dbf = next(
-        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.is_file()), None
-    )
-    cpg = next(
-        (p for p in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if p.is_file()), None
-    )
-    if dbf is None:
-        return None
-    claims_utf8 = cpg is not None and "utf" in cpg.read_text(errors="replace").lower()
-    if cpg is not None and not claims_utf8:
-        return None
-    data = dbf.read_bytes()
-    if data.isascii():
-        return None
+def _shapefile_encoding(path: str, encoding: str | None) -> TextEncoding | None:
+    """The encoding of a Shapefile's attributes (see :mod:`landgis.io.text`), with a
+    warning when its ``.cpg`` says otherwise."""
     try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        if claims_utf8:
-            warnings.warn(
-                f"{cpg}: says UTF-8, but the attributes are not; read as GBK (GB18030).",
-                LandgisWarning,
-                stacklevel=5,
+        chosen = dbf_encoding(path, given=encoding)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path}: the attribute text is neither UTF-8 nor GBK ({exc.reason}); pass the "
+            "file's real encoding with encoding=… (CLI: --encoding)."
+        ) from exc
+    except LookupError as exc:
+        raise InputFileError(f"{path}: {exc}") from exc
+    if chosen is not None and chosen.deviates and not encoding:
+        warnings.warn(
+            f"{Path(path).with_suffix('.cpg')}: says {chosen.declared}, but the attributes are "
+            f"not; read as {_ENCODING_NAMES.get(chosen.name, chosen.name)} ({chosen.reason}).",
+            LandgisWarning,
+            stacklevel=5,
+        )
+    return chosen
+
+
+_ENCODING_NAMES = {"gb18030": "GBK (GB18030)", "utf-8": "UTF-8", "gbk": "GBK"}
+
+
+def _recoded(gdf: gpd.GeoDataFrame, encoding: str) -> gpd.GeoDataFrame:
+    """Column names and text cells read as Latin-1, decoded as ``encoding``."""
+    geometry = gdf.geometry.name
+    for column in gdf.columns:
+        if column != geometry and pd.api.types.is_string_dtype(gdf[column]):
+            gdf[column] = gdf[column].astype(object).map(
+                lambda v: recode_latin1(v, encoding) if isinstance(v, str) else v
             )
-        return "gb18030"  # a superset of GBK and GB2312
+    names = {c: recode_latin1(c, encoding) for c in gdf.columns if c != geometry}
+    return gdf.rename(columns=names)
 
 
 def _read_zip(source: str | Path, *, what: str, layer, encoding) -> gpd.GeoDataFrame:
