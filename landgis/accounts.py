@@ -31,6 +31,7 @@ from landgis.crs import M2_PER_MU
 from landgis.engine.core import match_key
 from landgis.engine.evaluation import evaluate
 from landgis.engine.money import fee_arrears, lease_rents, overuse_rent, rent_arrears
+from landgis.io.registers import REGISTER_KEYS
 from landgis.schema import AUTHORIZED_TENURES
 
 __all__ = ["Accounts", "apply_registers"]
@@ -115,11 +116,10 @@ def apply_registers(
     fees = tables.get("fees")
     if fees is not None and len(fees):
         fees = fees.copy()
-        if "party" not in fees:
-            fees["party"] = ""
-        fees["party"] = fees["party"].where(
-            fees["party"] != "", fees.get("parcel_id", "").map(holder_of)
-        )
+        for column in ("party", "parcel_id"):  # both optional; one of them names the payer
+            if column not in fees:
+                fees[column] = ""
+        fees["party"] = fees["party"].where(fees["party"] != "", fees["parcel_id"].map(holder_of))
         owed = fee_arrears(fees, as_of=as_of, tolerance=campaign.arrears_tolerance)
         if len(owed):
             geoms = _land_of(owed, geometry, parcels)
@@ -160,11 +160,16 @@ def apply_registers(
 
 def _note(problems, table, mask, column, problem) -> None:
     source = table.attrs["landgis"]["source"]
-    for row, value in zip(table.index[mask], table.loc[mask, column], strict=True):
+    keys = table.loc[mask, [k for k in REGISTER_KEYS if k in table]].astype(str)
+    for row, value, named in zip(
+        table.index[mask], table.loc[mask, column], keys.itertuples(index=False), strict=True
+    ):
+        key = next((k for k in named if k.strip()), "")
         problems.append(
             {
                 "source": source,
                 "row": int(row),
+                "key": key,
                 "column": column,
                 "value": str(value),
                 "problem": problem,
@@ -240,7 +245,8 @@ def _survey_date(footprints: gpd.GeoDataFrame) -> dt.date | None:
 
 
 def _land_of(table: pd.DataFrame, geometry: pd.Series, parcels: gpd.GeoDataFrame) -> np.ndarray:
-    """The parcel of each row, or the union of its party's authorized parcels."""
+    """The parcel of each row, or the union of its party's authorized parcels; ``None``
+    for a party that holds none (the finding has no place on the map)."""
     auth = parcels[parcels["tenure"].isin(AUTHORIZED_TENURES)]
     by_holder = auth.assign(key=auth["holder"].map(match_key)).dissolve("key").geometry
     out = []
@@ -248,7 +254,7 @@ def _land_of(table: pd.DataFrame, geometry: pd.Series, parcels: gpd.GeoDataFrame
         if pid and pid in geometry.index:
             out.append(geometry[pid])
         else:
-            out.append(by_holder.get(match_key(party), shapely.Polygon()))
+            out.append(by_holder.get(match_key(party)))
     return np.asarray(out, dtype=object)
 
 
@@ -284,6 +290,6 @@ def _evaluate(enterprises, holders, parcel_use, parcels, footprints, campaign, a
             "parcel_id": [ids.get(k, "") for k in keys],
             "area_m2": (low["land_mu"] * M2_PER_MU).to_numpy(),
             "score": low["score"].to_numpy(),
-            "geometry": [land.get(k, used.get(k, shapely.Polygon())) for k in keys],
+            "geometry": [land.get(k, used.get(k)) for k in keys],
         }
     )

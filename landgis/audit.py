@@ -450,6 +450,7 @@ def audit(
     config: Campaign | Mapping[str, Any] | str | Path | None = None,
     aliases: Mapping[str, Any] | str | Path | None = None,
     encoding: str | None = None,
+    strict: bool = True,
     registers: Mapping[str, Any] | Sequence[Any] | str | Path | None = None,
     threads: int | None = None,
     raster: Mapping[str, Any] | None = None,
@@ -504,6 +505,10 @@ def audit(
         Extra column and tenure aliases (dict or TOML/YAML file).
     encoding
         Attribute encoding of the input files (e.g. ``"gbk"``).
+    strict
+        Boundary-point TXT red lines that announce more points than they list, or
+        whose header area their points do not bear out, stop the audit (default);
+        with ``strict=False`` those parcels are skipped with a warning.
     registers
         Lease, payment, fee and enterprise registers (.xlsx/.csv): a mapping
         ``{"leases": path, …}`` or a list of files whose kind (and each sheet's)
@@ -557,7 +562,7 @@ def audit(
 
     say("reading layers")
     common = {"crs": crs, "source_crs": source_crs, "aliases": user_aliases, "encoding": encoding}
-    parcel_frame = read_parcels(parcels, layer=parcels_layer, **common)
+    parcel_frame = read_parcels(parcels, layer=parcels_layer, strict=strict, **common)
     target = analysis_crs(parcel_frame.crs, parcel_frame.total_bounds, crs=crs)
     raster_source = footprints if _is_raster(footprints) else None
     partitioned = engine != "local" or tile_size is not None or memory_budget is not None
@@ -653,6 +658,8 @@ def audit(
     if registers is not None:
         say("reading registers")
         tables = read_registers(registers, aliases=user_aliases, encoding=encoding)
+        notes = [w for t in tables.values() for w in t.attrs["landgis"].get("warnings", [])]
+        layers["parcels"].attrs.setdefault("landgis", {}).setdefault("warnings", []).extend(notes)
         used = layers["footprints"]
         if streamed:
             enterprises = tables.get("enterprises")
@@ -678,7 +685,9 @@ def audit(
         raw, evaluation, problems = accounts.raw, accounts.evaluation, accounts.problems
         if problems:
             rows = ", ".join(
-                f"{p['source']} row {p['row']} ({p['column']} = {p['value']!r}: {p['problem']})"
+                f"{p['source']} row {p['row']}"
+                + (f" [{p['key']}]" if p.get("key") else "")
+                + f" ({p['column']} = {p['value']!r}: {p['problem']})"
                 for p in problems[:3]
             )
             message = (

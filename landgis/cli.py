@@ -128,6 +128,13 @@ _audit_options = [
         help="Attribute encoding of the input files, e.g. gbk for an old Shapefile without .cpg.",
     ),
     click.option(
+        "--lenient",
+        is_flag=True,
+        help="Boundary-point TXT red lines: skip (with a warning) a parcel that lists fewer "
+        "points than its header announces or whose header area its points do not bear out, "
+        "instead of stopping. Such a parcel is never built from the points that are there.",
+    ),
+    click.option(
         "--threads",
         type=click.IntRange(min=1),
         metavar="N",
@@ -619,7 +626,14 @@ def change(
     metavar="ENC",
     help="Text encoding of the source (default: detected; UTF-8 or GBK).",
 )
-def convert(source: str, target: Path, layer, source_crs, crs, encoding) -> None:
+@click.option(
+    "--lenient",
+    is_flag=True,
+    help="A boundary-point TXT source: skip (with a warning) a parcel that lists fewer points "
+    "than its header announces or whose header area its points do not bear out, instead of "
+    "stopping.",
+)
+def convert(source: str, target: Path, layer, source_crs, crs, encoding, lenient) -> None:
     """Convert SOURCE to TARGET by TARGET's suffix: .gpkg, .shp, .geojson or .txt.
 
     SOURCE may be anything landgis reads: GeoPackage, Shapefile (GBK or UTF-8),
@@ -629,9 +643,20 @@ def convert(source: str, target: Path, layer, source_crs, crs, encoding) -> None
     """
     from landgis.io.convert import convert as run_convert
 
-    with _handled():
+    with _handled(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LandgisWarning)
         written = run_convert(
-            source, target, layer=layer, encoding=encoding, source_crs=source_crs, crs=crs
+            source,
+            target,
+            layer=layer,
+            encoding=encoding,
+            source_crs=source_crs,
+            crs=crs,
+            strict=not lenient,
+        )
+    for warning in caught:
+        err.print(
+            f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False, soft_wrap=True
         )
     Console().print(f"wrote {written}", highlight=False, markup=False)
 
@@ -663,6 +688,7 @@ def _run_audit(
         if options.get("engine") != "dask":
             raise click.UsageError("--scheduler is for --engine dask.")
         options["client"] = scheduler
+    options["strict"] = not options.pop("lenient", False)
     raster = {k: v for k in _RASTER_OPTIONS if (v := options.pop(k, None)) is not None}
     if "connectivity" in raster:
         raster["connectivity"] = int(raster["connectivity"])

@@ -109,6 +109,9 @@ def build_findings(
     df = df.loc[~small].reset_index(drop=True)
 
     geoms = np.asarray(df.geometry.values, dtype=object)
+    # Register findings of a party without land have no place: no geometry, no point.
+    geoms[shapely.is_empty(geoms)] = None
+    df = df.set_geometry(gpd.GeoSeries(geoms, index=df.index, crs=raw.crs))
     points = shapely.point_on_surface(geoms)
     if len(df) and df.crs is not None:
         lon, lat = Transformer.from_crs(df.crs, "EPSG:4326", always_xy=True).transform(

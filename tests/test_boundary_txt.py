@@ -331,12 +331,26 @@ def test_closing_point_repeated_or_not_counted_or_not(close, count):
     assert gdf.attrs["boundary_txt"]["warnings"] == []
 
 
-def test_a_wrong_point_count_is_a_warning():
-    text = doc("9,0.0100,P7,,面,,,,@\n", pts(1, rect(0, 0, 10, 10)))
-    with pytest.warns(LandgisWarning, match=r"line 12: parcel 'P7' says 9 points but lists 5"):
+def test_more_points_listed_than_announced_is_a_warning():
+    text = doc("3,0.0100,P7,,面,,,,@\n", pts(1, rect(0, 0, 10, 10)))
+    with pytest.warns(LandgisWarning, match=r"line 12: parcel 'P7' says 3 points but lists 5"):
         gdf = parse_boundary_txt(text)
     assert len(gdf.attrs["boundary_txt"]["warnings"]) == 1
     assert gdf.loc[1, "area_m2"] == pytest.approx(100.0)
+
+
+def test_fewer_points_than_announced_is_a_cut_off_delivery():
+    # 9 announced, 5 listed (4 corners + the closing point): beyond the ±1 of the
+    # closing-point conventions, so the parcel is refused, never built from what is there.
+    good = doc("5,0.0100,P6,,面,,,,@\n", pts(1, rect(20, 0, 30, 10)))
+    text = good + "9,0.0100,P7,,面,,,,@\n" + pts(1, rect(0, 0, 10, 10))
+    with pytest.raises(SchemaError, match=r"line 18: parcel 'P7' announces 9 points but only "
+                       r"5 follow \(the last on line 23\).*--lenient"):
+        parse_boundary_txt(text)
+    with pytest.warns(LandgisWarning, match=r"parcel 'P7' announces 9 points.*parcel skipped"):
+        gdf = parse_boundary_txt(text, strict=False)
+    assert gdf["parcel_id"].tolist() == ["P6"]
+    assert gdf.attrs["boundary_txt"]["skipped"] == 1
 
 
 @pytest.mark.parametrize(
@@ -377,11 +391,17 @@ def test_area_mismatch_tolerance():
     near = doc("5,1.0009,P,,面,,,,@\n", square)  # 10009 m²: within 10 m²
     far = doc("5,1.0011,P,,面,,,,@\n", square)  # 10011 m²: beyond
     assert not parse(near).loc[1, "area_mismatch"]
-    assert parse(far).loc[1, "area_mismatch"]
+    with pytest.raises(SchemaError, match=r"line 12: parcel 'P''s header area 1.0011 ha "
+                       r"\(10011.00 m²\) differs from the 10000.00 m²"):
+        parse(far)
     # 10 × 10 = 100 m²: tolerance 0.5 m² (4-decimal hectares round by up to 0.5 m²)
     small = pts(1, rect(0, 0, 10, 10))
     assert not parse(doc("5,0.01,P,,面,,,,@\n", small)).loc[1, "area_mismatch"]
-    assert parse(doc("5,0.0101,P,,面,,,,@\n", small)).loc[1, "area_mismatch"]
+    with pytest.raises(SchemaError, match="differs"):
+        parse(doc("5,0.0101,P,,面,,,,@\n", small))
+    # Written with 2 decimals, 0.02 ha covers 150–250 m²: 180 m² is within its precision.
+    oblong = pts(1, rect(0, 0, 18, 10))
+    assert not parse(doc("5,0.02,P,,面,,,,@\n", oblong)).loc[1, "area_mismatch"]
 
 
 def test_crlf_full_width_commas_no_at_sign_and_blank_lines(tmp_path):
@@ -672,3 +692,47 @@ def test_writer_errors(tmp_path, parcels):
     with pytest.raises(GeometryError, match="empty"):
         write_boundary_txt(parcels.iloc[:0], tmp_path / "x.txt")
     assert not (tmp_path / "x.txt").exists()
+
+
+def _cut_off_delivery(tmp_path):
+    """Three parcels; the middle one announces 12 points and 0.4180 ha, but the
+    delivery holds only its first 5 lines: a 58 × 58 m square, 0.3364 ha."""
+    text = doc(
+        "5,0.0400,ZD15B6,华达一号,面,,工业用地,0601,@\n",
+        pts(1, rect(0, 0, 20, 20)),
+        "12,0.4180,ZD15B7,华达二号,面,,工业用地,0601,@\n",
+        pts(1, rect(100, 0, 158, 58)),
+        "5,0.0100,ZD15B8,朱庄租地,面,,,,@\n",
+        pts(1, rect(300, 0, 310, 10)),
+    )
+    return write(tmp_path, text, encoding="gbk")
+
+
+def test_a_cut_off_delivery_is_refused_naming_parcel_and_line(tmp_path):
+    path = _cut_off_delivery(tmp_path)
+    with pytest.raises(SchemaError) as caught:
+        read_boundary_txt(path)
+    message = str(caught.value)
+    assert f"{path}, line 18: parcel 'ZD15B7' announces 12 points but only 5 follow" in message
+    assert "(the last on line 23)" in message and "--lenient" in message
+
+    with pytest.warns(LandgisWarning, match=r"parcel 'ZD15B7' announces 12 points.*skipped"):
+        parcels = read_boundary_txt(path, strict=False)
+    assert parcels["parcel_id"].tolist() == ["ZD15B6", "ZD15B8"]
+    assert parcels["area_m2"].tolist() == pytest.approx([400.0, 100.0])
+
+
+def test_a_cut_off_delivery_through_convert(tmp_path):
+    from click.testing import CliRunner
+
+    from landgis.cli import main
+
+    path = _cut_off_delivery(tmp_path)
+    target = tmp_path / "out.gpkg"
+    refused = CliRunner().invoke(main, ["convert", str(path), str(target)])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "parcel 'ZD15B7' announces 12 points" in refused.output
+    assert not target.exists()
+    lenient = CliRunner().invoke(main, ["convert", str(path), str(target), "--lenient"])
+    assert lenient.exit_code == 0, lenient.output
+    assert gpd.read_file(target)["parcel_id"].tolist() == ["ZD15B6", "ZD15B8"]

@@ -93,17 +93,17 @@ def test_zero_area_sliver_is_dropped_with_a_warning(tmp_path):
         Polygon([(X0, Y0), (X0 + 50, Y0), (X0 + 100, Y0)]),
     ]
     result = run(tmp_path, parcels, footprints)
-    assert result.exit_code == 0 and "no area after repair (rows 3)" in result.output
+    assert result.exit_code == 0 and "no area after repair (P3 (row 3))" in result.output
 
 
 def test_wrong_geometry_types(tmp_path):
     parcels, footprints = park()
     parcels.loc[2] = ["P3", "requisitioned", "b", LineString([(X0, Y0), (X0 + 9, Y0)])]
     parcels = parcels.set_geometry(parcels.geometry)
-    fails(run(tmp_path, parcels, footprints), "rows 3 are Linestring, not polygons")
+    fails(run(tmp_path, parcels, footprints), "Linestring, not polygons, in P3 (row 3)")
     points = footprints.copy()
     points.loc[0, "geometry"] = Point(X0, Y0)
-    fails(run(tmp_path, park()[0], points), "footprints.gpkg: rows 1 are Point")
+    fails(run(tmp_path, park()[0], points), "footprints.gpkg: Point, not polygons, in F1 (row 1)")
 
 
 def test_3d_coordinates_are_flattened(tmp_path):
@@ -117,7 +117,7 @@ def test_3d_coordinates_are_flattened(tmp_path):
 def test_coordinates_blown_up(tmp_path):
     parcels, footprints = park()
     parcels.loc[1, "geometry"] = shapely.box(1e12, 1e12, 1e12 + 100, 1e12 + 100)
-    fails(run(tmp_path, parcels, footprints), "rows 2 have coordinates far outside", "EPSG:4528")
+    fails(run(tmp_path, parcels, footprints), "coordinates far outside the area of EPSG:4528", "in L1 (row 2)")
 
 
 # ------------------------------------------------------------- coordinate systems

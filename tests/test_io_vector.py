@@ -136,7 +136,7 @@ def test_unknown_tenure_names_value_row_and_fix():
     with pytest.raises(SchemaError) as exc:
         landgis.read_parcels(frame)
     message = str(exc.value)
-    assert "划拨" in message and "rows 2" in message and "tenure_values=" in message
+    assert "划拨" in message and "(2 (row 2))" in message and "tenure_values=" in message
 
 
 def test_duplicate_parcel_id():
@@ -168,10 +168,13 @@ def test_non_polygon_geometry_names_rows():
     frame = parcels_frame(
         [
             ("1", "征用", "甲", rect(0, 0, 1, 1)),
-            ("2", "征用", "甲", LineString([(X0, Y0), (X0 + 5, Y0)])),
+            ("ZD15B2", "征用", "甲", LineString([(X0, Y0), (X0 + 5, Y0)])),
+            ("ZD15B3", "征用", "甲", shapely.Point(X0, Y0)),
         ]
     )
-    with pytest.raises(GeometryError, match=r"rows 2 are Linestring, not polygons"):
+    with pytest.raises(
+        GeometryError, match=r"Linestring, Point, not polygons, in ZD15B2 \(row 2\), ZD15B3 \(row 3\)"
+    ):
         landgis.read_parcels(frame)
 
 
@@ -261,7 +264,7 @@ def test_footprints_need_users_and_get_ids():
     fps = landgis.read_footprints(frame)
     assert fps["footprint_id"].tolist() == ["F1", "F2"]
     frame.loc[1, "使用人"] = " "
-    with pytest.raises(SchemaError, match=r"'user' is empty in rows 2"):
+    with pytest.raises(SchemaError, match=r"'user' is empty in F2 \(row 2\)"):
         landgis.read_footprints(frame)
 
 
@@ -377,7 +380,7 @@ def test_rows_named_as_in_the_file_after_empty_rows(tmp_path):
     )
     with pytest.warns(landgis.LandgisWarning), pytest.raises(SchemaError) as exc:
         landgis.read_parcels(frame)
-    assert "rows 4)" in str(exc.value) and "'requisitioned'} or" in str(exc.value)
+    assert "(4 (row 4))" in str(exc.value) and "'requisitioned'} or" in str(exc.value)
 
 
 def test_metres_labelled_as_degrees_are_caught():

@@ -158,7 +158,7 @@ _PREFIX_MIN = 1_000_000.0  # an easting ≥ 1e6 m carries its zone number in fro
 
 
 def read_boundary_txt(
-    path: str | Path, *, encoding: str | None = None, crs: Any = None
+    path: str | Path, *, encoding: str | None = None, crs: Any = None, strict: bool = True
 ) -> gpd.GeoDataFrame:
     """Read a boundary-point coordinate TXT file (界址点坐标文件) into parcels.
 
@@ -173,6 +173,13 @@ def read_boundary_txt(
         The CRS of the coordinates (EPSG code, ``"EPSG:4526"``, WKT …).  It wins
         over the file's 坐标系/带号/几度分带; without it the CRS is derived from
         them and from the zone prefix of the eastings (see the module notes).
+    strict
+        A parcel that announces more points than follow (a cut-off delivery),
+        or whose header area differs from the area of its points beyond the
+        tolerance (:data:`AREA_TOLERANCE_M2`, :data:`AREA_TOLERANCE_REL`, or half
+        the last digit written, whichever is larger), is an error naming the
+        file, parcel and line.  With ``strict=False`` it is skipped with a
+        warning instead — never built from the points that happen to be there.
 
     Returns
     -------
@@ -242,14 +249,16 @@ def read_boundary_txt(
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read it ({exc}).") from exc
     text, used = decode_text(data, encoding=encoding, source=path)
-    gdf = parse_boundary_txt(text, origin=str(path), crs=crs)
+    gdf = parse_boundary_txt(text, origin=str(path), crs=crs, strict=strict)
     gdf.attrs["boundary_txt"]["source"] = str(path)
     gdf.attrs["boundary_txt"]["encoding"] = used.name
     gdf.attrs["encoding"] = used.as_dict()
     return gdf
 
 
-def parse_boundary_txt(text: str, *, origin: str = "<text>", crs: Any = None) -> gpd.GeoDataFrame:
+def parse_boundary_txt(
+    text: str, *, origin: str = "<text>", crs: Any = None, strict: bool = True
+) -> gpd.GeoDataFrame:
     """Parse the decoded text of a boundary-point file; the core of :func:`read_boundary_txt`.
 
     Parameters
@@ -258,7 +267,7 @@ def parse_boundary_txt(text: str, *, origin: str = "<text>", crs: Any = None) ->
         The whole file as a string.
     origin
         The name used in messages (a file path).
-    crs
+    crs, strict
         As in :func:`read_boundary_txt`.
 
     Returns
@@ -308,13 +317,36 @@ def parse_boundary_txt(text: str, *, origin: str = "<text>", crs: Any = None) ->
             )
     _fix_swapped_axes(doc, kept)
     crs_obj, crs_from = _resolve_crs(doc, kept, crs)
-    geoms, repaired = [], 0
-    for p in kept:
+    geoms, repaired, refused = [], 0, {}
+    for i, p in enumerate(kept, start=1):
         geom, fixed = _parcel_geometry(p, origin)
         geoms.append(geom)
         repaired += fixed
-        _check_count(p, doc)
+        reason = _check_count(p, doc)
+        if reason:
+            refused[i] = reason
     gdf = _frame(doc, kept, geoms, crs_obj)
+    for i in np.flatnonzero(gdf["area_mismatch"].to_numpy()) + 1:
+        row, p = gdf.loc[i], kept[i - 1]
+        refused.setdefault(
+            int(i),
+            f"{origin}, line {p.line}: parcel {p.label}'s header area "
+            f"{p.area:g} {row['header_area_unit']} ({row['header_area_m2']:.2f} m²) differs "
+            f"from the {row['area_m2']:.2f} m² its points (lines {p.rings[0].lines[0]}–"
+            f"{p.rings[-1].lines[-1]}) enclose beyond the area's precision; a point is wrong or "
+            "missing. Check the coordinates against the delivery",
+        )
+    if refused and strict:
+        first = refused[min(refused)]
+        more = f" ({len(refused) - 1} more parcel(s) likewise)" if len(refused) > 1 else ""
+        raise SchemaError(f"{first}, or read with strict=False (CLI: --lenient) to skip it{more}.")
+    for i in sorted(refused):
+        doc.warn(f"{refused[i]}; parcel skipped (lenient reading).")
+    if refused:
+        gdf = gdf.drop(index=list(refused))
+        if not len(gdf):
+            raise SchemaError(f"{origin}: every parcel was skipped; nothing left to read.")
+    gdf["area_mismatch"] = gdf["area_mismatch"].astype(bool)
     ids = gdf["parcel_id"]
     if ids.duplicated().any():
         doc.warn(f"{origin}: parcel ids repeat: {sorted(set(ids[ids.duplicated()]))[:8]}")
@@ -326,7 +358,7 @@ def parse_boundary_txt(text: str, *, origin: str = "<text>", crs: Any = None) ->
         crs_from=crs_from,
         parcels=len(gdf),
         repaired=repaired,
-        skipped=len(doc.parcels) - len(kept),
+        skipped=len(doc.parcels) - len(kept) + len(refused),
         warnings=doc.warnings,
     )
     gdf.attrs["boundary_txt"] = meta
@@ -353,6 +385,7 @@ class _Parcel:
     count: int
     area: float
     area_unit: str | None
+    area_step: float = 0.0  # the unit of the area's last written digit (0.4180 → 0.0001)
     rings: list[_Ring] = field(default_factory=list)
 
     @property
@@ -478,7 +511,7 @@ def _header(fields: list[str], number: int, ordinal: int, doc: _Document) -> _Pa
             f"{origin}, line {number} (parcel {label}): the area (2nd field of the parcel "
             f"header) must be a number, optionally with 公顷/平方米/亩, got {_show(fields[1])}."
         )
-    return _Parcel(ordinal, number, values, count, area, unit)
+    return _Parcel(ordinal, number, values, count, area, unit, _last_digit(fields[1]))
 
 
 def _add_point(parcel: _Parcel, fields: list[str], number: int) -> None:
@@ -521,6 +554,14 @@ def _area(text: str) -> tuple[float | None, str | None]:
         return None, None
     unit = _UNIT_WORDS[match.group(2).lower()] if match.group(2) else None
     return float(match.group(1)), unit
+
+
+def _last_digit(text: str) -> float:
+    """The value of the last digit written: "0.4180" → 0.0001, "10000平方米" → 1."""
+    number = re.match(r"[+-]?(\d*)\.?(\d*)", text.replace(" ", ""))
+    if not number or "e" in text.lower():
+        return 0.0
+    return 10.0 ** -len(number.group(2)) if "." in text else 1.0
 
 
 def _show(text: str, limit: int = 80) -> str:
@@ -733,17 +774,30 @@ def _assemble(rings: list[np.ndarray], parcel: _Parcel, origin: str):
     return (polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)), 1
 
 
-def _check_count(parcel: _Parcel, doc: _Document) -> None:
-    """The header's point count may count each ring's closing point or not."""
+def _check_count(parcel: _Parcel, doc: _Document) -> str | None:
+    """The header's point count may count each ring's closing point or not.
+
+    More points announced than listed means a cut-off delivery: the reason to
+    refuse the parcel is returned.  Fewer announced is a miscount: a warning.
+    """
     listed = sum(len(r.coords) for r in parcel.rings)
     repeated = sum(r.closed for r in parcel.rings)
     distinct = listed - repeated
-    if parcel.count not in (listed, distinct, distinct + len(parcel.rings)):
-        doc.warn(
-            f"{doc.origin}, line {parcel.line}: parcel {parcel.label} says {parcel.count} "
-            f"points but lists {listed} ({distinct} without repeated closing points); the "
-            "listed points are used."
+    if parcel.count in (listed, distinct, distinct + len(parcel.rings)):
+        return None
+    last = parcel.rings[-1].lines[-1]
+    if parcel.count > distinct + len(parcel.rings):
+        return (
+            f"{doc.origin}, line {parcel.line}: parcel {parcel.label} announces "
+            f"{parcel.count} points but only {listed} follow (the last on line {last}); the "
+            "delivery looks cut off. Ask for the whole file"
         )
+    doc.warn(
+        f"{doc.origin}, line {parcel.line}: parcel {parcel.label} says {parcel.count} "
+        f"points but lists {listed} ({distinct} without repeated closing points); the "
+        "listed points are used."
+    )
+    return None
 
 
 def _frame(doc: _Document, parcels: list[_Parcel], geoms: list, crs: CRS | None):
@@ -765,10 +819,15 @@ def _frame(doc: _Document, parcels: list[_Parcel], geoms: list, crs: CRS | None)
                 )
         units.append(unit)
     factor = np.array([_M2_PER_UNIT[u] for u in units], dtype=float)
+    steps = np.array([p.area_step for p in parcels], dtype=float) * factor
     with np.errstate(over="ignore", invalid="ignore"):
         header_m2 = header * factor
         mismatch = np.array(
-            [_mismatch(h, a) for h, a in zip(header_m2, area_m2, strict=True)], dtype=bool
+            [
+                _mismatch(h, a, step)
+                for h, a, step in zip(header_m2, area_m2, steps, strict=True)
+            ],
+            dtype=bool,
         )
     columns: dict[str, Any] = {name: [p.fields[name] for p in parcels] for name in _HEADER_FIELDS}
     columns["parcel_id"] = [p.fields["parcel_id"] or str(p.ordinal) for p in parcels]
@@ -787,11 +846,12 @@ def _frame(doc: _Document, parcels: list[_Parcel], geoms: list, crs: CRS | None)
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=index), crs=crs)
 
 
-def _mismatch(header_m2: float, computed: float) -> bool:
-    """True when a header area (m²) differs from the polygon's beyond the tolerance."""
+def _mismatch(header_m2: float, computed: float, step_m2: float = 0.0) -> bool:
+    """True when a header area (m²) differs from the polygon's beyond the tolerance
+    (or beyond half its last written digit, ``step_m2``, when that is coarser)."""
     if not math.isfinite(header_m2):
         return not math.isnan(header_m2)  # blank area: nothing to compare
-    tolerance = max(AREA_TOLERANCE_M2, AREA_TOLERANCE_REL * computed) + 1e-6
+    tolerance = max(AREA_TOLERANCE_M2, AREA_TOLERANCE_REL * computed, step_m2 / 2) + 1e-6
     return bool(abs(header_m2 - computed) > tolerance)
 
 

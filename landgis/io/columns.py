@@ -8,6 +8,7 @@ text and name rows the way a user sees them.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -19,11 +20,13 @@ from landgis.schema import Aliases, LayerSpec, load_aliases
 __all__ = [
     "as_text",
     "fmt_list",
+    "fmt_rows",
     "normalize_name",
     "rename_columns",
     "row_numbers",
     "user_aliases",
     "warn",
+    "without_controls",
 ]
 
 
@@ -134,6 +137,33 @@ def as_text(series: pd.Series) -> pd.Series:
     return out.astype(object)
 
 
+#: C0/C1 control characters (tab, line breaks and DEL included); text from files
+#: never needs them, and they break names, XML and terminals downstream.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def without_controls(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    r"""Text cells with control characters removed (line breaks and tabs become a
+    space), and where that changed a cell.
+
+    >>> cleaned, changed = without_controls(pd.Series(["泰州\x00华达", "a\tb", 5]))
+    >>> cleaned.tolist(), changed.tolist()
+    (['泰州华达', 'a b', 5], [True, True, False])
+    """
+
+    def clean(value):
+        if not isinstance(value, str) or not _CONTROLS.search(value):
+            return value
+        return _CONTROLS.sub("", re.sub(r"[\t\r\n\v\f]+", " ", value))
+
+    cleaned = series.map(clean)
+    changed = pd.Series(
+        [isinstance(v, str) and v != c for v, c in zip(series, cleaned, strict=True)],
+        index=series.index,
+    )
+    return cleaned, changed
+
+
 def cell_text(value) -> str:
     """One cell as display text: missing (None, NaN, NA) → ``""``, dates in ISO form."""
     if value is None:
@@ -151,6 +181,29 @@ def cell_text(value) -> str:
 def row_numbers(gdf, mask) -> list[int]:
     """The source row numbers (1-based, kept in the index) where ``mask`` holds."""
     return [int(i) for i in gdf.index[np.asarray(mask, dtype=bool)]]
+
+
+#: The columns that name a row the way people look it up (宗地代码, 图斑编号).
+ID_COLUMNS = ("parcel_id", "footprint_id")
+
+
+def fmt_rows(frame: pd.DataFrame, mask, limit: int = 8) -> str:
+    """The rows where ``mask`` holds, named by their id where the layer has one:
+    ``"ZD15B2 (row 2), ZD15B3 (row 3)"``, else ``"rows 2, 3"``.
+
+    >>> frame = pd.DataFrame({"parcel_id": ["ZD1", "ZD2", ""]}, index=[1, 2, 3])
+    >>> fmt_rows(frame, [False, True, True])
+    'ZD2 (row 2), row 3'
+    >>> fmt_rows(pd.DataFrame({"x": [1, 2]}, index=[1, 2]), [True, True])
+    'rows 1, 2'
+    """
+    rows = row_numbers(frame, mask)
+    column = next((c for c in ID_COLUMNS if c in frame.columns), None)
+    if column is None:
+        return f"row{'s' if len(rows) != 1 else ''} {fmt_list(rows, limit)}"
+    ids = as_text(frame.loc[rows, column]) if rows else pd.Series(dtype=object)
+    named = [f"{i} (row {r})" if i else f"row {r}" for r, i in zip(rows, ids, strict=True)]
+    return fmt_list(named, limit)
 
 
 def fmt_list(values, limit: int = 8) -> str:

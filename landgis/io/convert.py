@@ -29,6 +29,7 @@ def convert(
     encoding: str | None = None,
     source_crs: Any = None,
     crs: Any = None,
+    strict: bool = True,
 ) -> Path:
     """Read ``source`` (any format landgis reads) and write ``target`` by its suffix.
 
@@ -43,6 +44,9 @@ def convert(
     crs
         Reproject to this CRS before writing (a TXT needs a CGCS2000 Gauss-Krüger
         zone).
+    strict
+        As for :func:`landgis.read_boundary_txt`: ``False`` skips the parcels of a
+        TXT source that are cut off or whose header area does not fit, with a warning.
 
     Returns
     -------
@@ -59,7 +63,9 @@ def convert(
         )
     if source.exists() and target.exists() and source.resolve() == target.resolve():
         raise InputFileError(f"{target}: is the input itself; write to another file.")
-    frame = read_geodata(source, layer=layer, encoding=encoding, source_crs=source_crs)
+    frame = read_geodata(
+        source, layer=layer, encoding=encoding, source_crs=source_crs, strict=strict
+    )
     frame.attrs = {}
     if crs is not None:
         frame = frame.to_crs(parse_crs(crs))

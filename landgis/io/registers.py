@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,15 @@ import numpy as np
 import pandas as pd
 
 from landgis.errors import InputFileError, LandgisWarning, SchemaError
-from landgis.io.columns import as_text, fmt_list, normalize_name, rename_columns, user_aliases
+from landgis.io.columns import (
+    as_text,
+    cell_text,
+    fmt_rows,
+    normalize_name,
+    rename_columns,
+    user_aliases,
+    without_controls,
+)
 from landgis.io.text import decode_text
 from landgis.schema import REGISTERS, Aliases, LayerSpec
 
@@ -182,6 +192,7 @@ def read_registers(
             "landgis": {
                 "source": ", ".join(f.attrs["landgis"]["source"] for f in frames),
                 "problems": [p for f in frames for p in f.attrs["landgis"]["problems"]],
+                "warnings": [w for f in frames for w in f.attrs["landgis"].get("warnings", [])],
             }
         }
         out[kind] = table
@@ -190,37 +201,8 @@ def read_registers(
 
 def _identify(path: Path, aliases: Aliases, encoding) -> list[tuple[str, str | int | None]]:
     """(kind, sheet) for every table of the file that reads as a register."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        try:
-            sheets = pd.read_excel(
-                path, sheet_name=None, header=None, dtype=object, nrows=15, engine="openpyxl"
-            )
-        except Exception as exc:
-            raise InputFileError(f"{path}: cannot be read as an Excel workbook ({exc}).") from exc
-    elif suffix in (".csv", ".txt"):
-        if not path.is_file():
-            raise InputFileError(f"{path}: file not found (register).")
-        text = decode_text(path.read_bytes(), encoding=encoding, source=path)[0]
-        text = text.replace("\r\n", "\n")
-        head = "\n".join(text.split("\n")[:15])
-        try:
-            sheets = {
-                None: pd.read_csv(
-                    io.StringIO(head),
-                    header=None,
-                    dtype=str,
-                    keep_default_na=False,
-                    engine="python",
-                    on_bad_lines="skip",
-                )
-            }
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error):
-            return []
-    else:
-        raise InputFileError(f"{path}: unknown register format {suffix!r}; use .xlsx or .csv.")
     matches = []
-    for sheet, rows in sheets.items():
+    for sheet, rows in _sheets(path, encoding).items():
         scores = {kind: _header_score(rows, spec, aliases) for kind, spec in REGISTERS.items()}
         best = max(scores, key=lambda k: scores[k])
         if scores[best] > 0:
@@ -232,10 +214,11 @@ def _header_score(rows: pd.DataFrame, spec: LayerSpec, aliases: Aliases) -> int:
     """How many of the kind's columns the best header row names (0: required missing)."""
     best = 0
     for i in range(min(15, len(rows))):
-        cells = {normalize_name(v) for v in rows.iloc[i].tolist() if isinstance(v, str)}
+        values = [_unmerged(v) for v in rows.iloc[i].tolist()]
+        cells = {normalize_name(v) for v in values if isinstance(v, str)}
         cells |= {
             normalize_name(aliases.columns[v])
-            for v in rows.iloc[i].tolist()
+            for v in values
             if isinstance(v, str) and v in aliases.columns
         }
 
@@ -252,48 +235,17 @@ def _header_score(rows: pd.DataFrame, spec: LayerSpec, aliases: Aliases) -> int:
 
 
 def _read_table(path: Path, spec: LayerSpec, aliases: Aliases, *, sheet, encoding) -> pd.DataFrame:
-    if not path.is_file():
-        raise InputFileError(f"{path}: file not found ({spec.label}).")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_workbook(path, spec, aliases, sheet=sheet)
-    if suffix in (".csv", ".txt"):
-        text = decode_text(path.read_bytes(), encoding=encoding, source=path)[0]
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        try:
-            rows = pd.read_csv(
-                io.StringIO(text),
-                header=None,
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                on_bad_lines="error",
-                engine="python",
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-            raise SchemaError(f"{path}: not a readable CSV table ({exc}).") from exc
-        return _with_header(rows, spec, aliases, str(path))
-    raise InputFileError(
-        f"{path}: unknown register format {suffix!r}; save it as .xlsx or .csv "
-        "(Excel: 另存为 → CSV UTF-8)."
-    )
-
-
-def _read_workbook(path: Path, spec: LayerSpec, aliases: Aliases, *, sheet) -> pd.DataFrame:
-    try:
-        sheets = pd.read_excel(
-            path,
-            sheet_name=None if sheet is None else sheet,
-            header=None,
-            dtype=object,
-            engine="openpyxl",
-        )
-    except ValueError as exc:  # unknown sheet name
-        raise SchemaError(f"{path}: {exc}") from exc
-    except Exception as exc:
-        raise InputFileError(f"{path}: cannot be read as an Excel workbook ({exc}).") from exc
+    sheets = _sheets(path, encoding)
     if sheet is not None:
-        return _with_header(sheets, spec, aliases, f"{path} [{sheet}]")
+        if isinstance(sheet, int) and not isinstance(sheet, bool):
+            if not 0 <= sheet < len(sheets):
+                raise SchemaError(f"{path}: has {len(sheets)} sheet(s); there is no sheet {sheet}.")
+            sheet = list(sheets)[sheet]
+        if sheet not in sheets:
+            raise SchemaError(f"{path}: no sheet named {sheet!r}; it has {list(sheets)}.")
+        return _with_header(sheets[sheet], spec, aliases, f"{path} [{sheet}]")
+    if list(sheets) == [None]:  # a CSV
+        return _with_header(sheets[None], spec, aliases, str(path))
     errors = []
     for name, rows in sheets.items():
         try:
@@ -301,6 +253,100 @@ def _read_workbook(path: Path, spec: LayerSpec, aliases: Aliases, *, sheet) -> p
         except SchemaError as exc:
             errors.append(str(exc))
     raise SchemaError(f"{path}: no sheet has the columns of a {spec.label}: " + " / ".join(errors))
+
+
+def _sheets(path: Path, encoding: str | None) -> dict[str | None, pd.DataFrame]:
+    """Every table of a register file as raw cells (``None`` names a CSV's one table).
+
+    Rows keep their length as written (a title line of one cell above a header
+    of eight is fine); cells an Excel formula should fill but that hold no
+    computed value, and cells inside merged ranges, come as :class:`_Formula` and
+    :class:`_Merged` so that :func:`_parse` can report them rather than read
+    them as empty.
+    """
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "file not found"
+        raise InputFileError(f"{path}: {what} (register).")
+    stat = path.stat()
+    cached = _read_sheets(str(path), stat.st_mtime_ns, stat.st_size, encoding)
+    return {name: rows.copy() for name, rows in cached.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _read_sheets(path_text: str, mtime: int, size: int, encoding: str | None):
+    path = Path(path_text)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _workbook_cells(path)
+    if suffix in (".csv", ".txt"):
+        text = decode_text(path.read_bytes(), encoding=encoding, source=path)[0]
+        try:
+            rows = list(csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n"))))
+        except csv.Error as exc:
+            raise SchemaError(f"{path}: not a readable CSV table ({exc}).") from exc
+        return {None: _ragged(rows)}
+    raise InputFileError(
+        f"{path}: unknown register format {suffix!r}; save it as .xlsx or .csv "
+        "(Excel: 另存为 → CSV UTF-8)."
+    )
+
+
+def _ragged(rows: list[list]) -> pd.DataFrame:
+    """Rows of any length as one table, short rows padded with ``None``."""
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+
+
+def _workbook_cells(path: Path) -> dict[str, pd.DataFrame]:
+    import openpyxl
+
+    try:
+        values = openpyxl.load_workbook(path, data_only=True)
+        formulas = openpyxl.load_workbook(path, data_only=False)
+    except Exception as exc:
+        raise InputFileError(f"{path}: cannot be read as an Excel workbook ({exc}).") from exc
+    out = {}
+    for ws in values.worksheets:
+        cells = [list(r) for r in ws.iter_rows(values_only=True)]
+        written = formulas[ws.title]
+        for i, row in enumerate(cells):
+            for j, value in enumerate(row):
+                if value is None:
+                    source = written.cell(row=i + 1, column=j + 1).value
+                    if isinstance(source, str) and source.startswith("="):
+                        row[j] = _Formula(source)
+        for merged in ws.merged_cells.ranges:
+            if merged.min_row == merged.max_row:
+                continue  # merged across columns only: one value, one row
+            first = ws.cell(row=merged.min_row, column=merged.min_col).value
+            span = (merged.min_row, merged.max_row)
+            for r in range(merged.min_row, merged.max_row + 1):
+                for c in range(merged.min_col, merged.max_col + 1):
+                    if r - 1 < len(cells) and c - 1 < len(cells[r - 1]):
+                        cells[r - 1][c - 1] = _Merged(first, span)
+        out[ws.title] = _ragged(cells)
+    return out
+
+
+@dataclass(frozen=True)
+class _Formula:
+    """A formula cell the workbook holds no computed value for (written by a script)."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+@dataclass(frozen=True)
+class _Merged:
+    """A cell inside a range merged across rows: the range's value and its rows."""
+
+    value: Any
+    rows: tuple[int, int]
+
+    def __str__(self) -> str:
+        return "" if self.value is None else str(self.value)
 
 
 def _with_header(
@@ -314,15 +360,20 @@ def _with_header(
     }
     known |= {normalize_name(src) for src in aliases.columns}
     for i in range(min(15, len(rows))):
-        cells = [normalize_name(v) for v in rows.iloc[i].tolist() if isinstance(v, str)]
+        values = [_unmerged(v) for v in rows.iloc[i].tolist()]
+        cells = [normalize_name(v) for v in values if isinstance(v, str)]
         if sum(c in known for c in cells) >= max(2, len(spec.required)) or (
             len(spec.required) == 1 and sum(c in known for c in cells) >= 1
         ):
             header = [
                 str(v).strip() if isinstance(v, str) and str(v).strip() else f"列{j + 1}"
-                for j, v in enumerate(rows.iloc[i].tolist())
+                for j, v in enumerate(values)
             ]
-            body = rows.iloc[i + 1 :].copy()
+            # A header merged down into the next row is header, not data.
+            header_row = i + 1
+            body = rows.iloc[i + 1 :].map(
+                lambda v, top=header_row: None if isinstance(v, _Merged) and v.rows[0] <= top else v
+            )
             body.columns = _unique(header)
             body.index = pd.RangeIndex(i + 2, i + 2 + len(body))  # spreadsheet row numbers
             body.attrs["origin"] = origin
@@ -359,9 +410,11 @@ def _drop_blank_and_total_rows(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataF
 
 def _parse(frame: pd.DataFrame, spec: LayerSpec, aliases: Aliases, origin: str) -> pd.DataFrame:
     problems: list[dict] = frame.attrs["landgis"]["problems"]
+    notes: list[str] = frame.attrs["landgis"].setdefault("warnings", [])
     bad = pd.Series(False, index=frame.index)
     out = pd.DataFrame(index=frame.index)
     tenure_table = aliases.tenure_table()
+    keys = _row_keys(frame)
 
     def note(rows, column, values, problem):
         for row, value in zip(rows, values, strict=True):
@@ -369,70 +422,135 @@ def _parse(frame: pd.DataFrame, spec: LayerSpec, aliases: Aliases, origin: str) 
                 {
                     "source": origin,
                     "row": int(row),
+                    "key": keys.get(row, ""),
                     "column": column,
                     "value": "" if value is None else str(value),
                     "problem": problem,
                 }
             )
 
+    def refuse(mask, column, raw, problem):
+        nonlocal bad
+        note(raw.index[mask], column, raw[mask], problem)
+        bad |= mask
+
     for column in frame.columns:
         kind = COLUMN_KINDS.get(column, "text")
         raw = frame[column]
+        # Cells that only look empty: a formula nobody calculated, a merged range.
+        formula = raw.map(lambda v: isinstance(v, _Formula)).astype(bool)
+        refuse(formula, column, raw, _FORMULA_PROBLEM)
+        merged = raw.map(lambda v: isinstance(v, _Merged)).astype(bool)
         if kind == "number":
-            values = raw.map(_number)
-            failed = values.isna() & raw.map(_filled).astype(bool)
-            note(raw.index[failed], column, raw[failed], "not a number")
-            negative = values < 0
-            note(raw.index[negative], column, raw[negative], "negative")
-            bad |= failed | negative
-            out[column] = values.astype(float)
+            spans = raw.map(lambda v: f"{v.rows[0]}–{v.rows[1]}" if isinstance(v, _Merged) else "")
+            for span in spans[merged].unique():
+                refuse(spans == span, column, raw, f"{_MERGED_AMOUNT} (rows {span})")
+        elif merged.any():
+            for (first, last), value in {v.rows: v.value for v in raw[merged]}.items():
+                notes.append(
+                    f"{origin}: rows {first}–{last} of column {column!r} are one merged cell; "
+                    f"its value {cell_text(value)!r} is used in each of them."
+                )
+        raw = raw.map(lambda v: None if isinstance(v, _Formula) else _unmerged(v))
+        errors = raw.map(lambda v: isinstance(v, str) and v.strip().upper() in _EXCEL_ERRORS)
+        refuse(errors.astype(bool), column, raw, "an Excel error value, not data")
+        raw, cleaned = without_controls(raw)
+        if cleaned.any():
+            notes.append(
+                f"{origin}: control characters removed from column {column!r} in "
+                f"{_named(frame, keys, cleaned)}."
+            )
+        if kind == "number":
+            values = raw.map(_number).astype(float)
+            filled = raw.map(_filled).astype(bool)
+            spelled = _nan_words(raw)
+            refuse(values.isna() & filled & ~spelled, column, raw, "not a number")
+            refuse(np.isinf(values) | spelled, column, raw, "not a finite number")
+            low, high = _RANGES.get(column, (0.0, _MAX_AMOUNT))
+            refuse(values < low, column, raw, "negative" if low == 0 else f"below {low:g}")
+            refuse(values > high, column, raw, f"implausibly large (over {high:g})")
+            out[column] = values.where(np.isfinite(values)).astype(float)
         elif kind == "date":
             values = raw.map(_date)
             failed = values.isna() & raw.map(_filled).astype(bool)
-            note(raw.index[failed], column, raw[failed], "not a date (write 2024-06-30)")
-            bad |= failed
+            refuse(failed, column, raw, "not a date (write 2024-06-30)")
             out[column] = pd.to_datetime(values)
         elif kind == "direction":
             words = as_text(raw)
             values = words.map(lambda w: tenure_table.get(w.casefold(), "") if w else "")
             failed = (words != "") & ~values.isin(["leased_in", "leased_out"])
-            note(raw.index[failed], column, raw[failed], "not 租入 or 租出")
-            bad |= failed
+            refuse(failed, column, raw, "not 租入 or 租出")
             out[column] = values
         elif kind == "flag":
             words = as_text(raw).str.casefold()
-            failed = ~words.isin(_TRUE | _FALSE)
-            note(raw.index[failed], column, raw[failed], "not 是 or 否")
-            bad |= failed
+            refuse(~words.isin(_TRUE | _FALSE), column, raw, "not 是 or 否")
             out[column] = words.isin(_TRUE)
         else:
             out[column] = as_text(raw)
     for column in spec.required:
         empty = ~frame[column].map(_filled).astype(bool)
-        note(out.index[empty], column, [""] * int(empty.sum()), "empty")
-        bad |= empty
+        refuse(empty, column, pd.Series("", index=frame.index), "empty")
     if "start_date" in out and "end_date" in out:
         backwards = out["end_date"] < out["start_date"]
-        note(
-            out.index[backwards],
-            "end_date",
-            frame.loc[backwards, "end_date"],
-            "ends before it starts",
-        )
-        bad |= backwards
+        refuse(backwards, "end_date", frame["end_date"].map(_unmerged), "ends before it starts")
     out = out.loc[~bad]
     out.attrs = frame.attrs
     out.attrs["landgis"]["rows"] = len(out)
+    for message in notes:
+        warnings.warn(message, LandgisWarning, stacklevel=3)
     if problems:
         rows = sorted({p["row"] for p in problems})
+        first = problems[0]
         warnings.warn(
-            f"{origin}: set aside {len(rows)} row(s) of the {spec.label} (rows {fmt_list(rows)}); "
-            f"first: row {problems[0]['row']}, {problems[0]['column']} = "
-            f"{problems[0]['value']!r}: {problems[0]['problem']}",
+            f"{origin}: set aside {len(rows)} row(s) of the {spec.label} "
+            f"({_named(frame, keys, frame.index.isin(rows))}); "
+            f"first: row {first['row']}, {first['column']} = {first['value']!r}: "
+            f"{first['problem']}",
             LandgisWarning,
             stacklevel=3,
         )
     return out
+
+
+_FORMULA_PROBLEM = (
+    "a formula without a computed value (the workbook was written by a program, not saved by "
+    "Excel): open and save it in Excel or LibreOffice, or type the value"
+)
+_MERGED_AMOUNT = "merged across rows: one amount cannot be split between rows; write it in each row"
+_EXCEL_ERRORS = {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!"}
+#: Plausible ranges of register numbers; amounts (元, 万元) and areas at most 10¹².
+_MAX_AMOUNT = 1e12
+_RANGES = {"year": (1900.0, 2100.0), "employees": (0.0, 1e7)}
+#: The register columns that name a row the way people look it up.
+REGISTER_KEYS = ("lease_id", "parcel_id", "party")
+
+
+def _unmerged(value):
+    return value.value if isinstance(value, _Merged) else value
+
+
+def _nan_words(raw: pd.Series) -> pd.Series:
+    """Cells that spell a non-number ("NaN", "inf"): reported as not finite."""
+    words = {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}
+    return raw.map(lambda v: isinstance(v, str) and v.strip().casefold() in words).astype(bool)
+
+
+def _row_keys(frame: pd.DataFrame) -> dict:
+    """Each row's key as people know it: 合同编号, else 宗地代码, else the party."""
+    keys = {}
+    for column in REGISTER_KEYS:
+        if column in frame:
+            for row, value in zip(frame.index, frame[column], strict=True):
+                text = cell_text(_unmerged(value)).strip()
+                if text and row not in keys and not isinstance(value, _Formula):
+                    keys[row] = text[:60]
+    return keys
+
+
+def _named(frame: pd.DataFrame, keys: dict, mask) -> str:
+    """The rows where ``mask`` holds, named by key and row: ``"HT-7 (row 5), row 6"``."""
+    ids = pd.DataFrame({"parcel_id": [keys.get(r, "") for r in frame.index]}, index=frame.index)
+    return fmt_rows(ids, mask)
 
 
 def _filled(value) -> bool:

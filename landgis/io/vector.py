@@ -23,7 +23,15 @@ import shapely
 
 from landgis.crs import crs_from_coordinates, parse_crs
 from landgis.errors import CRSError, GeometryError, InputFileError, LandgisWarning, SchemaError
-from landgis.io.columns import as_text, fmt_list, rename_columns, row_numbers, user_aliases, warn
+from landgis.io.columns import (
+    as_text,
+    fmt_list,
+    fmt_rows,
+    rename_columns,
+    row_numbers,
+    user_aliases,
+    warn,
+)
 from landgis.io.text import TextEncoding, dbf_encoding, recode_latin1
 from landgis.schema import AUTHORIZED_TENURES, LAYERS, TENURES, Aliases, LayerSpec
 
@@ -49,6 +57,7 @@ def read_parcels(
     columns: Mapping[str, str] | None = None,
     tenure_values: Mapping[str, str] | None = None,
     encoding: str | None = None,
+    strict: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read red lines (宗地/红线) and validate them.
 
@@ -80,6 +89,10 @@ def read_parcels(
         Text encoding of a Shapefile's attributes (e.g. ``"gbk"``).  Without it,
         a DBF with no ``.cpg`` is read as UTF-8 when it is valid UTF-8 and as
         GB18030 (GBK) otherwise; other formats are UTF-8 by definition.
+    strict
+        For boundary-point TXT files: a parcel with fewer points than its header
+        announces, or whose header area the points do not bear out, is an error
+        (default) or, with ``strict=False``, skipped with a warning.
 
     Returns
     -------
@@ -114,6 +127,7 @@ def read_parcels(
         source_crs=source_crs,
         aliases=user,
         encoding=encoding,
+        strict=strict,
     )
     gdf["parcel_id"] = _ids(gdf, "parcel_id", origin)
     _check_unique(gdf, "parcel_id", origin)
@@ -190,7 +204,7 @@ def read_footprints(
     empty = gdf["user"] == ""
     if empty.any():
         raise SchemaError(
-            f"{origin}: column 'user' is empty in rows {fmt_list(row_numbers(gdf, empty))}; "
+            f"{origin}: column 'user' is empty in {fmt_rows(gdf, empty)}; "
             "fill in the occupant (使用人) of every footprint, or remove those rows."
         )
     for name in ("use", "street", "village"):
@@ -263,6 +277,7 @@ def read_layer(
     source_crs=None,
     aliases: Aliases | None = None,
     encoding: str | None = None,
+    strict: bool = True,
 ) -> tuple[gpd.GeoDataFrame, str]:
     """Load one layer, map its columns and clean its geometries.
 
@@ -283,6 +298,7 @@ def read_layer(
             source_crs=source_crs,
             aliases=aliases or Aliases(),
             encoding=encoding,
+            strict=strict,
         )
     report = gdf.attrs["landgis"]
     noted = report.setdefault("warnings", [])
@@ -294,7 +310,7 @@ def read_layer(
     return gdf, origin
 
 
-def _read_layer(spec, source, *, layer, crs, source_crs, aliases, encoding):
+def _read_layer(spec, source, *, layer, crs, source_crs, aliases, encoding, strict=True):
     if isinstance(source, gpd.GeoDataFrame):
         origin = f"the {spec.name} GeoDataFrame"
         gdf = source.copy()
@@ -302,7 +318,12 @@ def _read_layer(spec, source, *, layer, crs, source_crs, aliases, encoding):
     elif isinstance(source, str | Path):
         origin = str(source)
         gdf = read_geodata(
-            source, layer=layer, encoding=encoding, source_crs=source_crs, what=spec.name
+            source,
+            layer=layer,
+            encoding=encoding,
+            source_crs=source_crs,
+            what=spec.name,
+            strict=strict,
         )
     else:
         raise TypeError(
@@ -333,7 +354,13 @@ _SHAPEFILE_SUFFIXES = (".shp", ".dbf")
 
 
 def read_geodata(
-    source: str | Path, *, layer=None, encoding=None, source_crs=None, what: str = "layer"
+    source: str | Path,
+    *,
+    layer=None,
+    encoding=None,
+    source_crs=None,
+    what: str = "layer",
+    strict: bool = True,
 ) -> gpd.GeoDataFrame:
     """Any vector source landgis knows, as read (no column mapping or checks).
 
@@ -345,7 +372,7 @@ def read_geodata(
     if suffix == ".txt":
         from landgis.io.boundary_txt import read_boundary_txt
 
-        return read_boundary_txt(source, encoding=encoding, crs=source_crs)
+        return read_boundary_txt(source, encoding=encoding, crs=source_crs, strict=strict)
     if suffix == ".dxf":
         from landgis.io.dxf import read_dxf_polygons
 
@@ -588,11 +615,11 @@ def _check_coordinates_fit(gdf: gpd.GeoDataFrame, origin: str) -> None:
         )
     far = _far_outside(gdf.crs, bounds)
     if far.any():
-        rows = [int(r) for r in bounds.index[far]]
         raise GeometryError(
-            f"{origin}: rows {fmt_list(rows)} have coordinates far outside the area of "
-            f"{gdf.crs.to_string()} (e.g. x = {bounds['maxx'][far].iloc[0]:.6g}): corrupt "
-            "coordinates. Fix or remove those rows."
+            f"{origin}: coordinates far outside the area of {gdf.crs.to_string()} (e.g. x = "
+            f"{bounds['maxx'][far].iloc[0]:.6g}) in "
+            f"{fmt_rows(gdf, gdf.index.isin(bounds.index[far]))}: corrupt coordinates. Fix or "
+            "remove those rows."
         )
 
 
@@ -625,8 +652,7 @@ def _clean_geometries(
         bad = ~polygonal
         kinds = sorted({shapely.GeometryType(t).name.title() for t in types[bad]})
         raise GeometryError(
-            f"{origin}: rows {fmt_list(row_numbers(gdf, bad))} are {', '.join(kinds)}, "
-            "not polygons. "
+            f"{origin}: {', '.join(kinds)}, not polygons, in {fmt_rows(gdf, bad)}. "
             "Red lines and footprints must be areas: convert closed lines to polygons "
             "(QGIS: Lines to polygons) or remove those rows."
         )
@@ -635,7 +661,7 @@ def _clean_geometries(
         warn(
             gdf,
             f"{origin}: dropped {int(missing.sum())} rows without geometry "
-            f"(rows {fmt_list(row_numbers(gdf, missing))})",
+            f"({fmt_rows(gdf, missing)})",
         )
     if shapely.has_z(geoms[~missing]).any():
         report["dropped_z"] = int(shapely.has_z(geoms[~missing]).sum())
@@ -654,7 +680,7 @@ def _clean_geometries(
             warn(
                 gdf,
                 f"{origin}: dropped {int(collapsed.sum())} geometries with no area "
-                f"after repair (rows {fmt_list(row_numbers(gdf, collapsed))})",
+                f"after repair ({fmt_rows(gdf, collapsed)})",
             )
         missing = missing | collapsed
     out = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
@@ -674,7 +700,7 @@ def _ids(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
     empty = ids == ""
     if empty.any():
         raise SchemaError(
-            f"{origin}: column {column!r} is empty in rows {fmt_list(row_numbers(gdf, empty))}; "
+            f"{origin}: column {column!r} is empty in {fmt_rows(gdf, empty)}; "
             "every feature needs an id."
         )
     return ids
@@ -699,8 +725,8 @@ def _tenure_codes(gdf: gpd.GeoDataFrame, aliases: Aliases, origin: str) -> pd.Se
     if unknown.any():
         values = sorted(raw[unknown].unique())
         raise SchemaError(
-            f"{origin}: unknown tenure value(s) {values[:10]} in column 'tenure' (rows "
-            f"{fmt_list(row_numbers(gdf, unknown))}). Known: 征用, 代征, 租出, 租入 or the codes "
+            f"{origin}: unknown tenure value(s) {values[:10]} in column 'tenure' "
+            f"({fmt_rows(gdf, unknown)}). Known: 征用, 代征, 租出, 租入 or the codes "
             f"{list(TENURES)}; map others with tenure_values={{{values[0]!r}: "
             "'requisitioned'} or a [tenure] table in the alias file."
         )
@@ -717,6 +743,6 @@ def _numbers(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
     if bad.any():
         raise SchemaError(
             f"{origin}: column {column!r} holds text that is not a number in rows "
-            f"{fmt_list(row_numbers(gdf, bad))} (e.g. {text[bad].iloc[0]!r}); write plain numbers."
+            f"{fmt_rows(gdf, bad)} (e.g. {text[bad].iloc[0]!r}); write plain numbers."
         )
     return values.astype(float)

@@ -37,6 +37,7 @@ _HEADERS_ZH = {
     "rd_intensity": "研发经费投入强度（%）",
     "source": "文件",
     "row": "行",
+    "key": "编号",
     "column": "列",
     "value": "内容",
     "problem": "问题",

@@ -431,8 +431,9 @@ def _layers(findings, parcels, footprints, planning, admin, *, simplify: float, 
                         css=f"lg-redline lg-tenure-{code}",
                     )
                 )
+    placed = ~(findings.geometry.isna() | findings.geometry.is_empty)  # money without land
     for code in DRAW_ORDER:
-        sel = findings[findings["category"] == code]
+        sel = findings[(findings["category"] == code) & placed]
         if not len(sel):
             continue
         color = CATEGORY_COLORS[code]
