@@ -31,6 +31,7 @@ from landgis.io.columns import (
     row_numbers,
     user_aliases,
     warn,
+    without_controls,
 )
 from landgis.io.text import TextEncoding, dbf_encoding, recode_latin1
 from landgis.schema import AUTHORIZED_TENURES, LAYERS, TENURES, Aliases, LayerSpec
@@ -344,10 +345,23 @@ def _read_layer(spec, source, *, layer, crs, source_crs, aliases, encoding, stri
 
     gdf = rename_columns(gdf, spec, aliases, origin)
     report["columns"] = {c: c for c in gdf.columns if c in (*spec.required, *spec.optional)}
+    _remove_controls(gdf, origin)
     gdf = _set_crs(gdf, crs=crs, source_crs=source_crs, origin=origin)
     gdf = _clean_geometries(gdf, origin, report, allow_empty=spec.may_be_empty)
     gdf.attrs["landgis"] = report
     return gdf, origin
+
+
+def _remove_controls(gdf: gpd.GeoDataFrame, origin: str) -> None:
+    """Control characters in text cells are removed, with a warning naming the rows."""
+    for column in gdf.columns:
+        if column == gdf.geometry.name or not pd.api.types.is_object_dtype(gdf[column]):
+            continue
+        cleaned, changed = without_controls(gdf[column])
+        if changed.any():
+            gdf[column] = cleaned
+            warn(gdf, f"{origin}: control characters removed from column {column!r} in "
+                      f"{fmt_rows(gdf, changed)}")  # fmt: skip
 
 
 _SHAPEFILE_SUFFIXES = (".shp", ".dbf")
@@ -663,6 +677,15 @@ def _clean_geometries(
             f"{origin}: dropped {int(missing.sum())} rows without geometry "
             f"({fmt_rows(gdf, missing)})",
         )
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    broken = np.zeros(len(geoms), dtype=bool)
+    broken[owner[~np.isfinite(coords).all(axis=1)]] = True
+    if broken.any():
+        raise GeometryError(
+            f"{origin}: vertices whose coordinates are not numbers (NaN or infinite) in "
+            f"{fmt_rows(gdf, broken)}. A polygon cannot be repaired from them without "
+            "guessing; fix those vertices in the source, or remove the rows."
+        )
     if shapely.has_z(geoms[~missing]).any():
         report["dropped_z"] = int(shapely.has_z(geoms[~missing]).sum())
         geoms = np.where(missing, geoms, shapely.force_2d(geoms))
@@ -670,6 +693,7 @@ def _clean_geometries(
     if invalid.any():
         # "structure" keeps both lobes of a bow-tie and returns only polygons.
         repaired = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        _warn_area_changes(gdf, invalid, geoms[invalid], repaired, origin)
         geoms = geoms.copy()
         geoms[invalid] = repaired
         report["repaired"] = int(invalid.sum())
@@ -690,6 +714,37 @@ def _clean_geometries(
         raise GeometryError(f"{origin}: no feature has a usable polygon geometry.")
     report["rows"] = len(out)
     return out
+
+
+#: A repair that changes a polygon's area by more than this (m², or relative) is named.
+REPAIR_TOLERANCE_M2 = 0.01
+REPAIR_TOLERANCE_REL = 1e-9
+
+
+def _warn_area_changes(gdf, invalid: np.ndarray, before: np.ndarray, after: np.ndarray, origin):
+    """Name the rows whose area a repair changed (a bow-tie's lobes no longer cancel,
+    a spike is cut off), with both areas in m²."""
+    if gdf.crs is not None and gdf.crs.is_geographic:
+        from landgis.crs import analysis_crs
+
+        target = analysis_crs(gdf.crs, gdf.total_bounds)
+        project = gpd.GeoSeries(np.concatenate([before, after]), crs=gdf.crs).to_crs(target)
+        before, after = np.split(np.asarray(project.values, dtype=object), 2)
+    area_before, area_after = shapely.area(before), shapely.area(after)
+    gap = np.abs(area_after - area_before)
+    changed = gap > np.maximum(REPAIR_TOLERANCE_M2, REPAIR_TOLERANCE_REL * area_after)
+    if not changed.any():
+        return
+    rows = np.flatnonzero(invalid)[changed]
+    mask = np.zeros(len(gdf), dtype=bool)
+    mask[rows] = True
+    pairs = zip(area_before[changed][:3], area_after[changed][:3], strict=True)
+    examples = ", ".join(f"{a:,.2f} → {b:,.2f} m²" for a, b in pairs)
+    warn(
+        gdf,
+        f"{origin}: repairing invalid polygons changed their area in {fmt_rows(gdf, mask)} "
+        f"({examples}); check those red lines in the source",
+    )
 
 
 # ------------------------------------------------------------------- value checks
