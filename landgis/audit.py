@@ -722,6 +722,15 @@ def audit(
         campaign=campaign,
         timings={"read_s": read_done - started, "audit_s": done - read_done},
     )
+    if registers is not None:
+        report["registers"] = {
+            kind: {
+                k: v
+                for k, v in table.attrs["landgis"].items()
+                if k in ("source", "rows", "encoding") and v not in (None, [])
+            }
+            for kind, table in tables.items()
+        }
     if streamed:
         report["inputs"]["footprints"]["rows"] = stats["footprints"]
         report["inputs"]["footprints"]["streamed"] = True

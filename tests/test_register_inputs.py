@@ -227,6 +227,9 @@ def test_a_nul_byte_in_a_csv_register_is_removed_and_named(park):
     trail = json.loads((park / "out" / "summary.json").read_text(encoding="utf-8"))
     assert any("control characters removed from column 'party' in HT-1 (row 2)" in w
                for w in trail["warnings"])  # fmt: skip
+    assert trail["registers"]["leases"]["encoding"] == [
+        {"name": "gb18030", "reason": "the text is not valid UTF-8"}
+    ]
     audit(park, clean)
     expected = findings(park)
     # The arrears match the holder as if the byte had never been there.

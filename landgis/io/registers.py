@@ -134,7 +134,10 @@ def read_register(
     else:
         frame = _read_table(Path(source), spec, user, sheet=sheet, encoding=encoding)
         origin = frame.attrs.get("origin", str(source))
+    encoding_used = frame.attrs.get("encoding")
     frame.attrs = {"landgis": {"source": origin, "rows_read": len(frame), "problems": []}}
+    if encoding_used:
+        frame.attrs["landgis"]["encoding"] = encoding_used
     frame = rename_columns(frame, spec, user, origin)
     frame = frame[[c for c in frame.columns if c in (*spec.required, *spec.optional)]]
     frame = _drop_blank_and_total_rows(frame, spec)
@@ -193,6 +196,9 @@ def read_registers(
                 "source": ", ".join(f.attrs["landgis"]["source"] for f in frames),
                 "problems": [p for f in frames for p in f.attrs["landgis"]["problems"]],
                 "warnings": [w for f in frames for w in f.attrs["landgis"].get("warnings", [])],
+                "rows": sum(len(f) for f in frames),
+                "encoding": [f.attrs["landgis"]["encoding"] for f in frames
+                             if "encoding" in f.attrs["landgis"]],
             }
         }
         out[kind] = table
@@ -269,7 +275,11 @@ def _sheets(path: Path, encoding: str | None) -> dict[str | None, pd.DataFrame]:
         raise InputFileError(f"{path}: {what} (register).")
     stat = path.stat()
     cached = _read_sheets(str(path), stat.st_mtime_ns, stat.st_size, encoding)
-    return {name: rows.copy() for name, rows in cached.items()}
+    out = {}
+    for name, rows in cached.items():
+        out[name] = rows.copy()
+        out[name].attrs = dict(rows.attrs)
+    return out
 
 
 @functools.lru_cache(maxsize=8)
@@ -279,12 +289,14 @@ def _read_sheets(path_text: str, mtime: int, size: int, encoding: str | None):
     if suffix in (".xlsx", ".xlsm"):
         return _workbook_cells(path)
     if suffix in (".csv", ".txt"):
-        text = decode_text(path.read_bytes(), encoding=encoding, source=path)[0]
+        text, used = decode_text(path.read_bytes(), encoding=encoding, source=path)
         try:
             rows = list(csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n"))))
         except csv.Error as exc:
             raise SchemaError(f"{path}: not a readable CSV table ({exc}).") from exc
-        return {None: _ragged(rows)}
+        table = _ragged(rows)
+        table.attrs["encoding"] = used.as_dict()
+        return {None: table}
     raise InputFileError(
         f"{path}: unknown register format {suffix!r}; save it as .xlsx or .csv "
         "(Excel: 另存为 → CSV UTF-8)."
@@ -376,7 +388,7 @@ def _with_header(
             )
             body.columns = _unique(header)
             body.index = pd.RangeIndex(i + 2, i + 2 + len(body))  # spreadsheet row numbers
-            body.attrs["origin"] = origin
+            body.attrs = {"origin": origin, **rows.attrs}
             return body
     raise SchemaError(
         f"{origin}: no header row with the {spec.label}'s columns in the first 15 rows; "
