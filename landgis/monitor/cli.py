@@ -251,7 +251,7 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
     from landgis.monitor.ledger import EVENT_KINDS_ZH, LEDGER_HEADERS_ZH, Ledger, LedgerError
 
     with _handled():
-        book = Ledger(ledger_path, create=False)
+        book = Ledger(ledger_path, create=False, read_only=True)
         cases = book.cases(status=list(status) or None, street=street, group=group, geometry=False)
         if case_id is not None:
             one = cases[cases["case_id"] == case_id]
@@ -373,7 +373,7 @@ def ledger_export(target: Path, ledger_path: Path, lang: str) -> None:
     from landgis.monitor.ledger import Ledger
 
     with _handled():
-        written = Ledger(ledger_path, create=False).export(target, lang=lang)
+        written = Ledger(ledger_path, create=False, read_only=True).export(target, lang=lang)
     _say(f"wrote {written}")
 
 

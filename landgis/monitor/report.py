@@ -292,7 +292,7 @@ def progress_report(
     from landgis.monitor.ledger import _as_date
 
     if not isinstance(ledger, Ledger):
-        ledger = Ledger(ledger, create=False)
+        ledger = Ledger(ledger, create=False, read_only=True)
     day = _as_date(as_of, "as_of") or dt.date.today()
     rounds = ledger.rounds()
     if round is None:
