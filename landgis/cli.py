@@ -616,20 +616,50 @@ def change(
     metavar="ENC",
     help="Text encoding of the source (default: detected; UTF-8 or GBK).",
 )
-def convert(source: str, target: Path, layer, source_crs, crs, encoding) -> None:
+@click.option(
+    "--precision",
+    type=click.IntRange(0, 9),
+    default=3,
+    show_default=True,
+    metavar="N",
+    help="TXT TARGET: decimals of the coordinates (3 = millimetres).  A parcel that would "
+    "not read back the same at N decimals is refused, named.",
+)
+@click.option(
+    "--aliases",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TXT TARGET: TOML/YAML with [columns] naming the source fields of the parcel id, "
+    "name, use … when landgis does not know them (as for `landgis audit`).",
+)
+def convert(
+    source: str, target: Path, layer, source_crs, crs, encoding, precision, aliases
+) -> None:
     """Convert SOURCE to TARGET by TARGET's suffix: .gpkg, .shp, .geojson or .txt.
 
     SOURCE may be anything landgis reads: GeoPackage, Shapefile (GBK or UTF-8),
     GeoJSON, File Geodatabase, a boundary-point coordinate TXT (界址点坐标交换格式)
     or a DXF red-line drawing.  A .txt TARGET is written in the standard layout
-    with the zone prefix on the eastings.
+    with the zone prefix on the eastings, each parcel with its id and name
+    (宗地代码, 地块名称 … found as `landgis audit` finds them), and is read back
+    before it is written: a parcel that would not come back the same is refused.
     """
     from landgis.io.convert import convert as run_convert
 
-    with _handled():
+    with _handled(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LandgisWarning)
         written = run_convert(
-            source, target, layer=layer, encoding=encoding, source_crs=source_crs, crs=crs
+            source,
+            target,
+            layer=layer,
+            encoding=encoding,
+            source_crs=source_crs,
+            crs=crs,
+            precision=precision,
+            aliases=aliases,
         )
+    for warning in caught:
+        if issubclass(warning.category, LandgisWarning):
+            _warn(str(warning.message))
     _say(f"wrote {written}")
 
 
