@@ -31,6 +31,7 @@ import html
 import io
 import logging
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -466,7 +467,10 @@ def _chart(df: pd.DataFrame, key: str, title: str) -> str:
         ("待确认销号", data["pending"].to_numpy()[::-1], "#f1c40f"),
         ("已办结", data["closed"].to_numpy()[::-1], "#27ae60"),
     ]
-    with plt.rc_context(rc):
+    with plt.rc_context(rc), warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"Glyph \d+ .* missing from", category=UserWarning
+        )
         fig, ax = plt.subplots(figsize=(8, 0.5 * len(labels) + 1.6))
         left = np.zeros(len(labels))
         y = np.arange(len(labels))
