@@ -258,7 +258,7 @@ def terminal_text(value) -> str:
 
 
 def clean_tree(root, *, where: str = "XML"):
-    """Clean every text, tail, attribute name and value of an ElementTree in place.
+    """Clean every text, tail and attribute value of an ElementTree in place.
 
     One pass over the finished tree, so nothing a builder added escapes it.
     Returns ``root``.
