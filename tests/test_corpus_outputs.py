@@ -472,7 +472,6 @@ def test_every_command_on_a_poisoned_sample_ends_without_a_traceback(tmp_path):
         ),
         ("progress", lambda: invoke("progress", "--ledger", ledger, "-o", folder / "progress")),
         ("convert", lambda: invoke("convert", folder / "parcels.gpkg", folder / "p.txt")),
-        ("demo", lambda: invoke("demo", "-o", folder / "demo", "-q")),
     ]
     for name, run in runs:
         run()
@@ -482,14 +481,14 @@ def test_every_command_on_a_poisoned_sample_ends_without_a_traceback(tmp_path):
     invoke("ledger", "export", folder / "l.gpkg", "--ledger", ledger)
     invoke("convert", folder / "parcels.gpkg", folder / "p.geojson")
     ledger_commands_all = {f"ledger {c}" for c in main.commands["ledger"].commands}
-    assert covered >= (set(main.commands) - {"ledger"}) | ledger_commands_all
+    # demo reads only the bundled park: nothing to poison (tests/test_cli.py runs it)
+    assert covered >= (set(main.commands) - {"ledger", "demo"}) | ledger_commands_all
     import pyogrio
 
     for layer, _ in pyogrio.list_layers(out / "findings.gdb"):
         pyogrio.read_dataframe(out / "findings.gdb", layer=layer)
     for checked in (out, folder / "change", folder / "diff", folder / "progress"):
         assert assert_outputs_parse(checked) >= 2, checked
-    assert assert_outputs_parse(folder / "demo") > 20
 
 
 # ------------------------------------------------------------------ property
