@@ -353,13 +353,18 @@ class Audit:
             written["problems.csv"] = write_table(
                 labelled(pd.DataFrame(self.problems), lang=lang), outdir / "problems.csv"
             )
-        with atomic_path(outdir / "summary.json") as tmp:
+        written["summary.json"] = self.write_trail(outdir)
+        return written
+
+    def write_trail(self, outdir: str | Path) -> Path:
+        """Write (or rewrite) ``summary.json``, the audit trail (:meth:`trail`), atomically."""
+        path = Path(outdir) / "summary.json"
+        with atomic_path(path) as tmp:
             tmp.write_text(
                 json.dumps(self.trail(), ensure_ascii=False, indent=2, default=str),
                 encoding="utf-8",
             )
-        written["summary.json"] = outdir / "summary.json"
-        return written
+        return path
 
     def _refuse_overwriting_inputs(self, outdir: Path) -> None:
         """An output must never replace an input (e.g. ``-o`` the folder of the data)."""

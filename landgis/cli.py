@@ -22,6 +22,7 @@ from rich.table import Table
 import landgis
 from landgis.audit import GIS_FORMATS
 from landgis.errors import LandgisError, LandgisWarning
+from landgis.io.text_out import counting, replacements, terminal_text
 from landgis.present.webmap import BASEMAPS
 
 _STAGES = 8  # reading, 5 engine stages, building findings, writing
@@ -407,7 +408,7 @@ def map_command(
         )
     if not quiet:
         for path in written.values():
-            Console().print(f"wrote {path}", highlight=False)
+            _say(f"wrote {path}")
 
 
 @main.command()
@@ -442,7 +443,7 @@ def report(outdir: Path, quiet: bool) -> None:
             ).values()
     if not quiet:
         for path in written:
-            Console().print(f"wrote {path}", highlight=False, markup=False)
+            _say(f"wrote {path}")
 
 
 @main.command()
@@ -487,7 +488,7 @@ def fieldkit(outdir: Path, kitdir: Path | None, gcj02: bool, no_print: bool, qui
         )
     if not quiet:
         for path in written.values():
-            Console().print(f"wrote {path}", highlight=False, markup=False)
+            _say(f"wrote {path}")
 
 
 @main.command()
@@ -596,13 +597,9 @@ def change(
     if not quiet:
         out = Console()
         for code, group in found.groupby("category"):
-            out.print(
-                f"{code}: {len(group)} ({group['area_m2'].sum():,.1f} m²)",
-                highlight=False,
-                markup=False,
-            )
+            _say(f"{code}: {len(group)} ({group['area_m2'].sum():,.1f} m²)", console=out)
         for path in written:
-            out.print(f"wrote {path}", highlight=False, markup=False)
+            _say(f"wrote {path}", console=out)
 
 
 @main.command()
@@ -633,13 +630,32 @@ def change(
     "than its header announces or whose header area its points do not bear out, instead of "
     "stopping.",
 )
-def convert(source: str, target: Path, layer, source_crs, crs, encoding, lenient) -> None:
+@click.option(
+    "--precision",
+    type=click.IntRange(0, 9),
+    default=3,
+    show_default=True,
+    metavar="N",
+    help="TXT TARGET: decimals of the coordinates (3 = millimetres).  A parcel that would "
+    "not read back the same at N decimals is refused, named.",
+)
+@click.option(
+    "--aliases",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TXT TARGET: TOML/YAML with [columns] naming the source fields of the parcel id, "
+    "name, use … when landgis does not know them (as for `landgis audit`).",
+)
+def convert(
+    source: str, target: Path, layer, source_crs, crs, encoding, lenient, precision, aliases
+) -> None:
     """Convert SOURCE to TARGET by TARGET's suffix: .gpkg, .shp, .geojson or .txt.
 
     SOURCE may be anything landgis reads: GeoPackage, Shapefile (GBK or UTF-8),
     GeoJSON, File Geodatabase, a boundary-point coordinate TXT (界址点坐标交换格式)
     or a DXF red-line drawing.  A .txt TARGET is written in the standard layout
-    with the zone prefix on the eastings.
+    with the zone prefix on the eastings, each parcel with its id and name
+    (宗地代码, 地块名称 … found as `landgis audit` finds them), and is read back
+    before it is written: a parcel that would not come back the same is refused.
     """
     from landgis.io.convert import convert as run_convert
 
@@ -653,12 +669,13 @@ def convert(source: str, target: Path, layer, source_crs, crs, encoding, lenient
             source_crs=source_crs,
             crs=crs,
             strict=not lenient,
+            precision=precision,
+            aliases=aliases,
         )
     for warning in caught:
-        err.print(
-            f"[yellow]warning:[/] {escape(str(warning.message))}", highlight=False, soft_wrap=True
-        )
-    Console().print(f"wrote {written}", highlight=False, markup=False)
+        if issubclass(warning.category, LandgisWarning):
+            _warn(str(warning.message))
+    _say(f"wrote {written}")
 
 
 def _run_audit(
@@ -730,8 +747,13 @@ def _run_audit(
             step("writing the field kit")
             kit = result.write_fieldkit(outdir / "fieldkit")
             written.update({f"fieldkit/{name}": path for name, path in kit.items()})
+        tally = replacements()
+        if tally:  # characters the outputs could not hold: in the trail, and shown below
+            result.report["replaced_characters"] = tally.as_dict()
+            result.report.setdefault("warnings", []).extend(tally.take())
+            written["summary.json"] = result.write_trail(outdir)
     for message in result.report.get("warnings", []):  # shown even when quiet
-        err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        _warn(message)
     if not quiet:
         _print_summary(result, written)
 
@@ -794,9 +816,14 @@ def _handled():
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try:
-        yield
+        with counting() as tally:
+            yield
+        for message in tally.take():  # characters an output could not hold
+            _warn(message)
     except (LandgisError, OSError) as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]error:[/] {escape(terminal_text(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(2)
     except KeyboardInterrupt:
         err.print(
@@ -819,6 +846,18 @@ def _handled():
             signal.signal(signal.SIGTERM, previous)
 
 
+def _warn(message: str) -> None:
+    """A warning on stderr: data in it is text (no markup, no terminal controls)."""
+    err.print(
+        f"[yellow]warning:[/] {escape(terminal_text(message))}", highlight=False, soft_wrap=True
+    )
+
+
+def _say(text, *, console: Console | None = None) -> None:
+    """A line on stdout, as text: no markup, no terminal controls from the data."""
+    (console or Console()).print(terminal_text(text), highlight=False, markup=False)
+
+
 def _interrupt(signum, frame):
     """SIGTERM as Ctrl-C, so that writers clean up on the way out."""
     raise KeyboardInterrupt
@@ -827,7 +866,9 @@ def _interrupt(signum, frame):
 def _print_summary(result: landgis.Audit, written: dict[str, Path]) -> None:
     out = Console()
     table = Table(
-        title=f"landgis audit — {len(result.findings)} findings (CRS {result.crs.to_string()})",
+        title=escape(
+            f"landgis audit — {len(result.findings)} findings (CRS {result.crs.to_string()})"
+        ),
         title_justify="left",
     )
     for name, justify in (
@@ -840,17 +881,17 @@ def _print_summary(result: landgis.Audit, written: dict[str, Path]) -> None:
         table.add_column(name, justify=justify)
     for row in result.summary().itertuples():
         table.add_row(
-            row.category_label,
-            row.category,
+            escape(terminal_text(row.category_label)),
+            escape(terminal_text(row.category)),
             str(row.count),
             f"{row.area_m2:,.1f}",
             f"{row.area_mu:,.2f}",
         )
     out.print(table)
     for key, value in result.report.get("repairs", {}).items():
-        out.print(f"repaired: {escape(key)} = {value}", highlight=False, markup=False)
+        _say(f"repaired: {key} = {value}", console=out)
     for path in written.values():
-        out.print(f"wrote {path}", highlight=False, markup=False)
+        _say(f"wrote {path}", console=out)
 
 
 # Long-term monitoring (landgis.monitor): rounds, case ledger, progress.

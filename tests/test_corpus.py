@@ -117,7 +117,11 @@ def test_3d_coordinates_are_flattened(tmp_path):
 def test_coordinates_blown_up(tmp_path):
     parcels, footprints = park()
     parcels.loc[1, "geometry"] = shapely.box(1e12, 1e12, 1e12 + 100, 1e12 + 100)
-    fails(run(tmp_path, parcels, footprints), "coordinates far outside the area of EPSG:4528", "in L1 (row 2)")
+    fails(
+        run(tmp_path, parcels, footprints),
+        "coordinates far outside the area of EPSG:4528",
+        "in L1 (row 2)",
+    )
 
 
 # ------------------------------------------------------------- coordinate systems

@@ -132,7 +132,8 @@ def test_the_encoding_is_recorded_in_the_audit_trail(tmp_path):
         "reason": "the text is not valid UTF-8 although the file declares UTF-8",
         "declared": "UTF-8",
     }
-    assert any("p.cpg: says UTF-8, but the attributes are not" in w for w in audit.report["warnings"])
+    said = "p.cpg: says UTF-8, but the attributes are not"
+    assert any(said in w for w in audit.report["warnings"])
 
 
 def test_only_the_records_text_is_judged_not_the_binary_header(tmp_path):

@@ -172,9 +172,8 @@ def test_non_polygon_geometry_names_rows():
             ("ZD15B3", "征用", "甲", shapely.Point(X0, Y0)),
         ]
     )
-    with pytest.raises(
-        GeometryError, match=r"Linestring, Point, not polygons, in ZD15B2 \(row 2\), ZD15B3 \(row 3\)"
-    ):
+    named = r"Linestring, Point, not polygons, in ZD15B2 \(row 2\), ZD15B3 \(row 3\)"
+    with pytest.raises(GeometryError, match=named):
         landgis.read_parcels(frame)
 
 

@@ -8,6 +8,7 @@ import geopandas as gpd
 import pytest
 
 import landgis
+from landgis.errors import LandgisWarning
 from landgis.present.csv import findings_table, neutralize
 from tests.conftest import footprints_frame, parcels_frame, rect
 
@@ -126,13 +127,15 @@ def test_xlsx_keeps_ids_as_text_and_runs_no_formula(hostile_audit, tmp_path):
 
     parcels = parcels_frame([("321202001004", "requisitioned", "=1+1\x1a", rect(0, 0, 100, 100))])
     footprints = footprints_frame([("F", "=1+1\x1a", rect(0, 0, 150, 100))])
-    path = landgis.audit(parcels, footprints).to_xlsx(tmp_path / "f.xlsx")
+    with pytest.warns(LandgisWarning, match=r"U\+001A ×\d+\) were written as .\ufffd."):
+        path = landgis.audit(parcels, footprints).to_xlsx(tmp_path / "f.xlsx")
     ws = load_workbook(path).active
     header = [c.value for c in ws[1]]
     row = {h: c for h, c in zip(header, ws[2], strict=True)}
     assert row["宗地代码"].value == "321202001004" and row["宗地代码"].data_type == "s"
-    # Typed as text, so shown as written: no formula, no apostrophe, no control character.
-    assert row["权利人/使用人"].value == "=1+1" and row["权利人/使用人"].data_type == "s"
+    # Typed as text, so shown as written: no formula, no apostrophe, the control
+    # character XML cannot hold replaced visibly (and counted in the warning).
+    assert row["权利人/使用人"].value == "=1+1\ufffd" and row["权利人/使用人"].data_type == "s"
     assert row["面积（平方米）"].value == pytest.approx(5000.0)
     formulas = [c for r in ws.iter_rows() for c in r if c.data_type == "f"]
     assert not formulas

@@ -17,7 +17,8 @@ from landgis.cli import main
 from landgis.io.registers import read_register
 from tests.conftest import footprints_frame, parcels_frame, rect
 
-LEASE_HEADER = ["合同编号", "宗地代码", "承租方", "租赁面积（亩）", "租金单价", "起租日期", "到期日期", "已缴租金"]  # fmt: skip
+LEASE_HEADER = ["合同编号", "宗地代码", "承租方", "租赁面积（亩）", "租金单价",
+                "起租日期", "到期日期", "已缴租金"]  # fmt: skip
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ def test_a_formula_without_a_computed_value_is_set_aside(park):
         park / "租赁.xlsx",
         {
             "租赁台账": [
-                ["合同编号", "宗地代码", "承租方", "租赁面积（亩）", "年租金", "起租日期", "到期日期"],
+                [*LEASE_HEADER[:4], "年租金", *LEASE_HEADER[5:7]],
                 ["HT-1", "P1", "泰州甲机械有限公司", 15, "=15*700", "2024-01-01", "2033-12-31"],
             ]
         },
@@ -131,7 +132,8 @@ def test_a_formula_without_a_computed_value_is_set_aside(park):
     assert result.exit_code == 0, result.output
     row = problems(park).iloc[0]
     # The formula is shown as text: the CSV never holds a cell Excel would run.
-    assert (row["行"], row["编号"], row["列"], row["内容"]) == ("2", "HT-1", "annual_rent", "'=15*700")
+    shown = (row["行"], row["编号"], row["列"], row["内容"])
+    assert shown == ("2", "HT-1", "annual_rent", "'=15*700")
     assert "formula without a computed value" in row["问题"]
     assert "rent_arrears" not in set(findings(park)["类别代码"])
 

@@ -904,7 +904,10 @@ def write_boundary_txt(
         Extra [属性描述] lines, e.g. ``{"数据产生单位": "某国土所"}``.  坐标系,
         几度分带, 投影类型, 计量单位, 带号 and 精度 follow from the data.
     precision
-        Decimals of the coordinates (3 = millimetres).
+        Decimals of the coordinates (3 = millimetres).  What is written is read
+        back before the file is written: a parcel that would not come back the
+        same (vertices closer than the precision, a ring that rounding makes
+        cross itself) is refused, named, with the precision that is needed.
 
     Returns
     -------
@@ -916,10 +919,12 @@ def write_boundary_txt(
     CRSError
         The CRS is not CGCS2000 3° Gauss-Krüger and ``zone`` is not given.
     GeometryError
-        Empty frame, missing or non-polygon geometries.
+        Empty frame, missing or non-polygon geometries, coordinates that are
+        NaN or infinite (the parcels are named).
     SchemaError
         A text value holds a comma or line break, ``header`` sets a derived
-        key, or the text does not fit ``encoding``.
+        key, the text does not fit ``encoding``, or a parcel does not read back
+        the same at ``precision``.
 
     Examples
     --------
@@ -962,6 +967,15 @@ def write_boundary_txt(
     texts = {name: _writer_texts(gdf, name, path) for name in _WRITTEN_FIELDS}
     if "parcel_id" not in gdf:
         texts["parcel_id"] = [str(i) for i in range(1, len(gdf) + 1)]
+    xy = shapely.get_coordinates(geoms)
+    if not np.isfinite(xy).all():
+        finite = np.array([np.isfinite(shapely.get_coordinates(g)).all() for g in geoms])
+        rows = np.flatnonzero(~finite)
+        named = ", ".join(f"{texts['parcel_id'][i] or i + 1} (row {i + 1})" for i in rows[:8])
+        raise GeometryError(
+            f"{path}: parcels {named} have coordinates that are not numbers (NaN or "
+            "infinite); a boundary-point file cannot hold them. Fix or remove those vertices."
+        )
     keys = {
         "格式版本号": "1.01版本",
         **{k: v for k, v in extra.items() if k in ("数据产生单位",)},
@@ -998,6 +1012,7 @@ def write_boundary_txt(
             east = np.char.mod(f"%.{precision}f", xy[:, 0] + offset)
             out += [f"J{j},{number},{x},{y}" for j, x, y in zip(names, north, east, strict=True)]
     text = "\r\n".join(out) + "\r\n"
+    _check_round_trip(text, geoms, texts["parcel_id"], offset, precision, path)
     try:
         data = text.encode(encoding)
     except LookupError as exc:
@@ -1013,6 +1028,46 @@ def write_boundary_txt(
 
 
 _WRITTEN_FIELDS = ("parcel_id", "parcel_name", "map_sheet", "use", "land_class")
+
+
+def _check_round_trip(text: str, geoms, ids: list[str], offset: float, precision: int, path):
+    """Read ``text`` back as :func:`read_boundary_txt` would: every parcel must come back
+    with the same rings and its vertices within half a unit of ``precision``, else the
+    parcel is named and nothing is written (points closer than the precision collapse,
+    rounding can make a ring cross itself)."""
+    unit = 10.0**-precision
+
+    def refuse(row: int, why: str) -> SchemaError:
+        return SchemaError(
+            f"{path}: parcel {ids[row] or row + 1} (row {row + 1}) cannot be written with "
+            f"{precision} decimals ({unit:g} m): {why}. Write more decimals (precision="
+            f"{precision + 1}; CLI: --precision {precision + 1}), or fix the parcel."
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            back = parse_boundary_txt(text, origin=str(path))
+        except SchemaError as exc:
+            match = re.search(r", line (\d+)", str(exc))
+            line = int(match.group(1)) if match else 0
+            starts = [i + 1 for i, t in enumerate(text.split("\r\n")) if t.endswith(",@")]
+            row = max(0, int(np.searchsorted(starts, line, side="right")) - 1)
+            raise refuse(row, str(exc).split(": ", 1)[-1].rstrip(".")) from exc
+    if len(back) != len(geoms):  # pragma: no cover - a parcel the reader skipped
+        raise SchemaError(f"{path}: {len(geoms)} parcels written but {len(back)} read back.")
+    for row, (geom, read) in enumerate(zip(geoms, back.geometry.values, strict=True)):
+        want = shapely.get_coordinates(geom) + np.array([offset, 0.0])
+        got = shapely.get_coordinates(read)
+        # half a unit, plus the few ulps a decimal string of a large easting is off by
+        tolerance = 0.5 * unit + 4 * float(np.spacing(np.abs(want).max(initial=1.0)))
+        rings = shapely.get_num_interior_rings(shapely.get_parts(geom)).sum()
+        rings_back = shapely.get_num_interior_rings(shapely.get_parts(read)).sum()
+        if want.shape != got.shape or rings != rings_back:
+            raise refuse(row, "its rings do not read back the same after rounding")
+        gap = float(np.abs(want - got).max()) if len(want) else 0.0
+        if gap > tolerance:
+            raise refuse(row, f"a vertex reads back {gap:.3g} m away")
 
 
 def _writer_texts(gdf: gpd.GeoDataFrame, name: str, path: Path) -> list[str]:

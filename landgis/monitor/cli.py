@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from landgis.io.columns import cell_text
+from landgis.io.text_out import terminal_text
 from landgis.present.webmap import BASEMAPS
 
 __all__ = ["diff", "ledger", "progress"]
@@ -73,7 +74,12 @@ def _console() -> Console:
 
 
 def _say(text: str) -> None:
-    Console().print(text, highlight=False, markup=False)
+    Console().print(terminal_text(text), highlight=False, markup=False)
+
+
+def _cell(value) -> str:
+    """A table cell from the ledger: text, never markup or terminal controls."""
+    return escape(terminal_text(cell_text(value)))
 
 
 @click.command(name="diff")
@@ -245,7 +251,7 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
     from landgis.monitor.ledger import EVENT_KINDS_ZH, LEDGER_HEADERS_ZH, Ledger, LedgerError
 
     with _handled():
-        book = Ledger(ledger_path, create=False)
+        book = Ledger(ledger_path, create=False, read_only=True)
         cases = book.cases(status=list(status) or None, street=street, group=group, geometry=False)
         if case_id is not None:
             one = cases[cases["case_id"] == case_id]
@@ -261,7 +267,7 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
                 value = "是" if value else ""
             if value is None or value == "" or (isinstance(value, float) and value != value):
                 continue
-            out.print(f"[bold]{escape(label)}[/]: {escape(str(value))}", highlight=False)
+            out.print(f"[bold]{escape(label)}[/]: {_cell(value)}", highlight=False)
         table = Table(title="处置记录", title_justify="left")
         for name in ("日期", "轮次", "事项", "状态", "责任人", "备注"):
             table.add_column(name)
@@ -271,10 +277,10 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
             )
             kind = EVENT_KINDS_ZH.get(ev.kind, ev.kind)
             cells = (ev.date, ev.round, kind, change, ev.person, ev.note)
-            table.add_row(*(escape(cell_text(v)) for v in cells))
+            table.add_row(*(_cell(v) for v in cells))
         out.print(table)
         return
-    table = Table(title=f"{ledger_path} — {len(cases)} 件", title_justify="left")
+    table = Table(title=_cell(f"{ledger_path} — {len(cases)} 件"), title_justify="left")
     for name, justify in (
         ("案件编号", "left"),
         ("状态", "left"),
@@ -292,7 +298,7 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
         area = "" if row.area_mu != row.area_mu else f"{row.area_mu:,.2f}"
         table.add_row(
             *(
-                escape(cell_text(v))
+                _cell(v)
                 for v in (
                     row.case_id,
                     row.status,
@@ -367,7 +373,7 @@ def ledger_export(target: Path, ledger_path: Path, lang: str) -> None:
     from landgis.monitor.ledger import Ledger
 
     with _handled():
-        written = Ledger(ledger_path, create=False).export(target, lang=lang)
+        written = Ledger(ledger_path, create=False, read_only=True).export(target, lang=lang)
     _say(f"wrote {written}")
 
 

@@ -282,6 +282,18 @@ class Ledger:
     wal
         Write-ahead journal (default): readers never wait for writers.  Use
         ``False`` for a file on a network share, where WAL does not work.
+    read_only
+        Open for reading only (SQLite ``mode=ro``; ``immutable`` on a read-only
+        medium, where the WAL index cannot be made): the CLI's ``show``,
+        ``export`` and ``progress`` do.  A ledger whose file or folder cannot be
+        written (a CD, a read-only share, no permission) is opened read-only
+        anyway; writing to it then raises a :class:`LedgerError` that says so.
+
+    Notes
+    -----
+    Every SQLite error becomes a :class:`LedgerError` naming the file: a damaged
+    file (``PRAGMA quick_check`` fails when it is opened, or a page later) is
+    refused with the way to recover, never half-read.
 
     Examples
     --------
@@ -300,19 +312,39 @@ class Ledger:
     """
 
     def __init__(
-        self, path: str | Path, *, create: bool = True, timeout: float = 60.0, wal: bool = True
+        self,
+        path: str | Path,
+        *,
+        create: bool = True,
+        timeout: float = 60.0,
+        wal: bool = True,
+        read_only: bool = False,
     ) -> None:
         self.path = Path(path)
         self.timeout = float(timeout)
         self.wal = wal
+        self.read_only = bool(read_only)
+        self._uri: str | None = None  # the read-only URI, once opened so
+        self._why_read_only = "opened read-only"
         if not self.path.exists():
-            if not create:
+            if not create or read_only:
                 raise LedgerError(
                     f"{self.path}: no such ledger; start one with "
                     f"`landgis ledger update OUTDIR --ledger {self.path}`."
                 )
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._open()
+        if self.read_only:
+            self._open_read_only()
+            return
+        try:
+            self._open()
+        except _CannotWrite as exc:
+            self._why_read_only = (
+                "a read-only medium, or no permission to write the file or its folder: "
+                f"{exc.__cause__}"
+            )
+            self.read_only = True
+            self._open_read_only()
 
     # ------------------------------------------------------------------ public
 
@@ -569,7 +601,10 @@ class Ledger:
             df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
         if not geometry:
             return df
-        geoms = shapely.from_wkb(np.where(pd.isna(wkb), None, wkb)) if len(wkb) else []
+        try:
+            geoms = shapely.from_wkb(np.where(pd.isna(wkb), None, wkb)) if len(wkb) else []
+        except (shapely.errors.ShapelyError, TypeError, ValueError) as exc:
+            raise self._damaged(f"a case geometry cannot be read: {exc}") from exc
         return gpd.GeoDataFrame(df, geometry=list(geoms), crs=crs)
 
     def history(self, case_id: str | None = None) -> pd.DataFrame:
@@ -778,45 +813,60 @@ class Ledger:
     # ------------------------------------------------------------------ sqlite
 
     def _connect(self) -> sqlite3.Connection:
+        target = self._uri if self._uri is not None else self.path
         try:
-            con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            con = sqlite3.connect(
+                target, timeout=self.timeout, isolation_level=None, uri=self._uri is not None
+            )
         except sqlite3.Error as exc:
-            raise LedgerError(f"{self.path}: cannot open the ledger ({exc}).") from exc
+            raise self._error(exc, "cannot open the ledger") from exc
         con.row_factory = sqlite3.Row
         try:
             con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             con.execute("PRAGMA foreign_keys = ON")
-            con.execute("PRAGMA synchronous = FULL")
-        except sqlite3.DatabaseError as exc:
+            if self._uri is None:
+                con.execute("PRAGMA synchronous = FULL")
+        except sqlite3.Error as exc:
             con.close()
-            raise LedgerError(
-                f"{self.path}: not a landgis ledger ({exc}); give the path of the ledger "
-                "file (e.g. cases.sqlite) or a new file name to start one."
-            ) from exc
+            raise self._error(exc, "cannot open the ledger") from exc
         return con
+
+    def _check(self, con: sqlite3.Connection) -> set[str]:
+        """The file is a ledger (or empty) and undamaged; returns its tables."""
+        try:
+            app = con.execute("PRAGMA application_id").fetchone()[0]
+            tables = {
+                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read the ledger") from exc
+        if app != APPLICATION_ID and (app or tables):
+            what = "a GeoPackage" if app == 0x47504B47 else "another SQLite database"
+            raise LedgerError(
+                f"{self.path}: is {what}, not a landgis ledger; give the ledger file "
+                "(e.g. cases.sqlite) or a new file name to start one."
+            )
+        try:
+            problems = [r[0] for r in con.execute("PRAGMA quick_check(3)")]
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read the ledger") from exc
+        if problems != ["ok"]:
+            first = str(problems[0]).strip().splitlines()[0]
+            raise self._damaged(f"database disk image is malformed: {first}")
+        return tables
 
     def _open(self) -> None:
         """Check the file is a ledger of a version this landgis reads; create it if empty."""
         from landgis import __version__
 
-        con = self._connect()
         try:
-            try:
-                app = con.execute("PRAGMA application_id").fetchone()[0]
-                tables = {
-                    r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
-                }
-            except sqlite3.DatabaseError as exc:
-                raise LedgerError(
-                    f"{self.path}: not a landgis ledger ({exc}); give the path of the ledger "
-                    "file (e.g. cases.sqlite) or a new file name to start one."
-                ) from exc
-            if app != APPLICATION_ID and (app or tables):
-                what = "a GeoPackage" if app == 0x47504B47 else "another SQLite database"
-                raise LedgerError(
-                    f"{self.path}: is {what}, not a landgis ledger; give the ledger file "
-                    "(e.g. cases.sqlite) or a new file name to start one."
-                )
+            con = self._connect()
+        except LedgerError as exc:
+            if _cannot_write(exc.__cause__):
+                raise _CannotWrite() from exc.__cause__
+            raise
+        try:
+            self._check(con)
             mode = "WAL" if self.wal else "DELETE"
             current = con.execute("PRAGMA journal_mode").fetchone()[0]
             if current.upper() != mode:
@@ -836,42 +886,87 @@ class Ledger:
                     con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                     con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 elif max(versions) > SCHEMA_VERSION:
-                    raise LedgerError(
-                        f"{self.path}: ledger schema version {max(versions)} is newer than this "
-                        f"landgis reads ({SCHEMA_VERSION}); upgrade landgis (pip install -U "
-                        "landgis)."
-                    )
+                    raise self._too_new(max(versions))
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
                 raise
-        except sqlite3.OperationalError as exc:
-            raise LedgerError(f"{self.path}: cannot open the ledger ({exc}).") from exc
+        except sqlite3.Error as exc:
+            if _cannot_write(exc):
+                raise _CannotWrite() from exc
+            raise self._error(exc, "cannot open the ledger") from exc
+        except LedgerError as exc:
+            if _cannot_write(exc.__cause__):
+                raise _CannotWrite() from exc.__cause__
+            raise
         finally:
             con.close()
+
+    def _open_read_only(self) -> None:
+        """Open without writing anything: ``mode=ro``, or ``immutable`` where the WAL
+        index cannot be created (a read-only folder)."""
+        base = self.path.resolve().as_uri()
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            self._uri = base + query
+            try:
+                con = self._connect()
+                try:
+                    tables = self._check(con)
+                    if "schema_version" not in tables:
+                        raise LedgerError(
+                            f"{self.path}: is empty, not a landgis ledger yet; start one with "
+                            f"`landgis ledger update OUTDIR --ledger {self.path}`."
+                        )
+                    versions = [r[0] for r in con.execute("SELECT version FROM schema_version")]
+                finally:
+                    con.close()
+            except LedgerError as exc:
+                cause = exc.__cause__
+                if (
+                    query.endswith("ro")
+                    and isinstance(cause, sqlite3.Error)
+                    and _code(cause) == _SQLITE_CANTOPEN
+                ):
+                    continue  # a WAL file in a folder where its index cannot be made
+                raise
+            except sqlite3.Error as exc:
+                raise self._error(exc, "cannot read the ledger") from exc
+            if versions and max(versions) > SCHEMA_VERSION:
+                raise self._too_new(max(versions))
+            return
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: taken at once (BEGIN IMMEDIATE), so concurrent writers
         queue instead of failing half-way; rolled back on any error."""
+        if self.read_only:
+            raise LedgerError(
+                f"{self.path}: is read-only ({self._why_read_only}); nothing was changed. "
+                "Reading works (ledger show, export, progress); to record changes, copy the "
+                "file to a folder you can write and use that copy."
+            )
         con = self._connect()
         try:
             try:
                 con.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise LedgerError(
-                    f"{self.path}: the ledger stayed locked by another writer for "
-                    f"{self.timeout:g} s ({exc}); try again."
-                ) from exc
+                if _code(exc) in (_SQLITE_BUSY, _SQLITE_LOCKED):
+                    raise LedgerError(
+                        f"{self.path}: the ledger stayed locked by another writer for "
+                        f"{self.timeout:g} s ({exc}); try again."
+                    ) from exc
+                raise
             try:
                 yield con
                 con.execute("COMMIT")
             except BaseException:
                 if con.in_transaction:
-                    con.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):
+                        con.execute("ROLLBACK")
                 raise
-        except sqlite3.OperationalError as exc:  # locked, read-only, disk full …
-            raise LedgerError(f"{self.path}: {exc}; nothing was changed.") from exc
+        except sqlite3.Error as exc:  # locked, read-only, damaged, disk full …
+            raise self._error(exc, "nothing was changed") from exc
         finally:
             con.close()
 
@@ -882,16 +977,65 @@ class Ledger:
             con.execute("BEGIN")  # one consistent snapshot
             yield con
             con.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            raise LedgerError(f"{self.path}: cannot read the ledger ({exc}).") from exc
+        except sqlite3.Error as exc:
+            raise self._error(exc, "cannot read the ledger") from exc
         finally:
             con.close()
 
+    def _error(self, exc: sqlite3.Error, doing: str) -> LedgerError:
+        """An SQLite error as a message that names the file and what to do."""
+        code = _code(exc)
+        if code in (_SQLITE_CORRUPT, _SQLITE_FORMAT):
+            return self._damaged(str(exc))
+        if code == _SQLITE_NOTADB:
+            return LedgerError(
+                f"{self.path}: not a landgis ledger ({exc}); give the path of the ledger "
+                "file (e.g. cases.sqlite) or a new file name to start one."
+            )
+        if code in (_SQLITE_READONLY, _SQLITE_PERM):
+            return LedgerError(
+                f"{self.path}: is read-only ({exc}); nothing was changed. Reading works "
+                "(ledger show, export, progress); to record changes, copy the file to a "
+                "folder you can write and use that copy."
+            )
+        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            return LedgerError(
+                f"{self.path}: the ledger is locked by another process ({exc}); {doing}. Try again."
+            )
+        if code == _SQLITE_FULL:
+            return LedgerError(f"{self.path}: the disk is full ({exc}); {doing}.")
+        if code == _SQLITE_CANTOPEN:
+            return LedgerError(
+                f"{self.path}: cannot open the ledger file ({exc}); check that the file and "
+                "its folder exist and may be read."
+            )
+        if code == _SQLITE_IOERR:
+            return LedgerError(f"{self.path}: the file cannot be read or written ({exc}); {doing}.")
+        return LedgerError(f"{self.path}: {doing} ({exc}).")
+
+    def _damaged(self, detail: str) -> LedgerError:
+        return LedgerError(
+            f"{self.path}: the ledger file is damaged ({detail}); nothing was read or changed. "
+            f"Restore it from a backup; `sqlite3 {self.path} .recover` copies out what is "
+            "left, and each round's audit folder can be entered again with "
+            "`landgis ledger update`."
+        )
+
+    def _too_new(self, version: int) -> LedgerError:
+        return LedgerError(
+            f"{self.path}: ledger schema version {version} is newer than this "
+            f"landgis reads ({SCHEMA_VERSION}); upgrade landgis (pip install -U landgis)."
+        )
+
     def _crs(self, con):
         from pyproj import CRS
+        from pyproj.exceptions import CRSError
 
         row = con.execute("SELECT value FROM meta WHERE key = 'crs'").fetchone()
-        return CRS.from_wkt(row[0]) if row else None
+        try:
+            return CRS.from_wkt(row[0]) if row else None
+        except (CRSError, TypeError) as exc:
+            raise self._damaged(f"its CRS cannot be read: {exc}") from exc
 
     @staticmethod
     def _latest_round(con) -> str:
@@ -900,6 +1044,34 @@ class Ledger:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+# SQLite's primary result codes (https://sqlite.org/rescode.html).
+_SQLITE_PERM = 3
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_FORMAT = 24
+_SQLITE_NOTADB = 26
+
+
+class _CannotWrite(Exception):
+    """Opening for writing failed because the file or its folder is read-only."""
+
+
+def _cannot_write(exc: BaseException | None) -> bool:
+    """The error of a file (or its folder, for the WAL index) that cannot be written."""
+    return _code(exc) in (_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_PERM)
+
+
+def _code(exc: BaseException | None) -> int | None:
+    """The primary SQLite result code of an error (its extended code's low byte)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
 
 
 def _surveyed(row) -> dict[str, Any]:

@@ -30,6 +30,8 @@ import datetime as dt
 import html
 import io
 import logging
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from landgis.io.atomic import atomic_path
+from landgis.io.text_out import clean_text, counted
 from landgis.monitor.ledger import (
     CLOSED_STATUSES,
     LEDGER_HEADERS_ZH,
@@ -118,6 +121,7 @@ class Progress:
     cases: pd.DataFrame
     title: str = "土地资源核查处置 督查考评"
 
+    @counted
     def to_html(self, path: str | Path) -> Path:
         """Write the page (self-contained: charts inline, no network) atomically."""
         path = Path(path)
@@ -184,7 +188,7 @@ class Progress:
 
     def html(self) -> str:
         """The report as one HTML page."""
-        esc = html.escape
+        esc = _esc
         total = self.table.iloc[-1]
         cards = [
             ("案件数", f"{int(total['cases'])}", ""),
@@ -289,7 +293,7 @@ def progress_report(
     from landgis.monitor.ledger import _as_date
 
     if not isinstance(ledger, Ledger):
-        ledger = Ledger(ledger, create=False)
+        ledger = Ledger(ledger, create=False, read_only=True)
     day = _as_date(as_of, "as_of") or dt.date.today()
     rounds = ledger.rounds()
     if round is None:
@@ -411,7 +415,7 @@ _CJK_FONTS = (
 
 def _table(df: pd.DataFrame, *, mark_all: bool = False) -> str:
     """An HTML table, every cell escaped; rows with overdue cases marked."""
-    esc = html.escape
+    esc = _esc
     headers = [PROGRESS_HEADERS_ZH.get(c, c) for c in df.columns]
     rows = []
     for _, row in df.iterrows():
@@ -433,6 +437,11 @@ def _table(df: pd.DataFrame, *, mark_all: bool = False) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _esc(text) -> str:
+    """HTML text: escaped, characters no file holds written as U+FFFD (counted)."""
+    return html.escape(clean_text(str(text), where="HTML"))
+
+
 def _chart(df: pd.DataFrame, key: str, title: str) -> str:
     """Stacked horizontal bars (overdue, open in time, pending, closed) as inline SVG."""
     import matplotlib
@@ -451,14 +460,17 @@ def _chart(df: pd.DataFrame, key: str, title: str) -> str:
         "font.sans-serif": [*_CJK_FONTS, "DejaVu Sans"],
         "svg.hashsalt": "landgis",
     }
-    labels = [str(v) for v in data[key]][::-1]
+    labels = [clean_text(str(v), where="HTML") for v in data[key]][::-1]
     series = [
         ("逾期", (data["overdue"]).to_numpy()[::-1], "#c0392b"),
         ("未逾期", (data["open"] - data["overdue"]).to_numpy()[::-1], "#e67e22"),
         ("待确认销号", data["pending"].to_numpy()[::-1], "#f1c40f"),
         ("已办结", data["closed"].to_numpy()[::-1], "#27ae60"),
     ]
-    with plt.rc_context(rc):
+    with plt.rc_context(rc), warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"Glyph \d+ .* missing from", category=UserWarning
+        )
         fig, ax = plt.subplots(figsize=(8, 0.5 * len(labels) + 1.6))
         left = np.zeros(len(labels))
         y = np.arange(len(labels))
@@ -483,6 +495,7 @@ def _chart(df: pd.DataFrame, key: str, title: str) -> str:
 # ---------------------------------------------------------------------- Excel
 
 
+@counted
 def write_workbook(
     path: str | Path,
     sheets: dict[str, pd.DataFrame],
@@ -505,7 +518,6 @@ def write_workbook(
         Written into the workbook's properties.
     """
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -514,10 +526,10 @@ def write_workbook(
     wb = Workbook()
     wb.remove(wb.active)
     if title:
-        wb.properties.title = ILLEGAL_CHARACTERS_RE.sub("", title)
+        wb.properties.title = clean_text(title, where="xlsx")
     for name, table in sheets.items():
-        ws = wb.create_sheet(name[:31])
-        ws.append([ILLEGAL_CHARACTERS_RE.sub("", str(c)) for c in table.columns])
+        ws = wb.create_sheet(_sheet_title(name))
+        ws.append([clean_text(str(c), where="xlsx") for c in table.columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -551,9 +563,12 @@ def write_workbook(
     return path
 
 
-def _cell(value, is_date: bool):
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+def _sheet_title(name: str) -> str:
+    """A sheet name Excel takes: no []:*?/\\ or characters XML cannot hold, ≤ 31."""
+    return re.sub(r"[\[\]:*?/\\]", "_", clean_text(str(name), where="xlsx"))[:31] or "Sheet"
 
+
+def _cell(value, is_date: bool):
     if value is None:
         return None
     if isinstance(value, float | np.floating):
@@ -568,7 +583,7 @@ def _cell(value, is_date: bool):
         except ValueError:
             return value
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        return clean_text(value, where="xlsx")
     if pd.isna(value):
         return None
     return value

@@ -3,7 +3,9 @@
 UTF-8 with a byte-order mark (Excel needs it to see UTF-8), Chinese headers
 and labels by default, English with ``lang="en"``, and every text cell that a
 spreadsheet would evaluate (``=``, ``+``, ``-``, ``@``, tab, carriage return at
-the start) prefixed with an apostrophe, as OWASP recommends.
+the start) prefixed with an apostrophe, as OWASP recommends.  NUL and the other
+control characters (but tab and line breaks) and non-characters are written as
+U+FFFD and counted (:mod:`landgis.io.text_out`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pandas as pd
 
 from landgis.findings import COLUMNS, EXTRA_COLUMNS
 from landgis.io.atomic import atomic_path
+from landgis.io.text_out import clean_frame, counted
 from landgis.rules import CATEGORIES, GROUPS
 
 __all__ = [
@@ -128,12 +131,13 @@ def neutralize_table(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+@counted
 def write_table(df: pd.DataFrame, path: str | Path, *, float_format: str | None = None) -> Path:
     """Write any table as a CSV Excel opens safely: UTF-8 with BOM, CRLF, cells
-    neutralized; atomically."""
+    neutralized, control characters replaced; atomically."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        neutralize_table(df).to_csv(
+        clean_frame(neutralize_table(df), where="CSV").to_csv(
             tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n", float_format=float_format
         )
     return path

@@ -4,7 +4,8 @@ Excel opens a CSV by guessing types, and turns a 12-digit 宗地代码 into
 3.21202E+11 (and drops digits after the 15th).  In a workbook every text cell
 is typed as text — openpyxl would store text starting with ``=`` as a formula —
 so ids survive and ``=…`` names show as written, without the CSV's apostrophe.
-Characters XML forbids (control characters) are dropped.
+Characters XML cannot hold (control and non-characters) are written as U+FFFD and
+counted (:mod:`landgis.io.text_out`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from landgis.io.atomic import atomic_path
+from landgis.io.text_out import clean_text, counted
 from landgis.present.csv import findings_table
 
 __all__ = ["fill_sheet", "save_workbook", "write_xlsx"]
 
 
+@counted
 def write_xlsx(findings, path: str | Path, *, lang: str = "zh") -> Path:
     """Write the findings table to ``path`` (.xlsx) atomically; return the path."""
     from openpyxl import Workbook
@@ -80,9 +83,7 @@ def _plain(value):
 
 
 def _clean(value):
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    return clean_text(value, where="xlsx")
 
 
 def _missing(value) -> bool:

@@ -6,7 +6,8 @@ to (a ``MultiGeometry``), in one folder per category, coloured like the HTML
 map.  The description lists category, holder, parcel, place, area in m² and 亩,
 action, working group and deadline; the same values travel as
 ``ExtendedData`` for apps that show a table.  Every text from the input files
-is escaped (it is data, never markup).
+is escaped (it is data, never markup), and characters XML cannot hold (control
+and non-characters) are written as U+FFFD and counted (:mod:`landgis.io.text_out`).
 
 Coordinates are WGS84 longitude/latitude with 9 decimals (0.1 mm), as KML
 requires; ``gcj02=True`` shifts them to GCJ-02 for apps that draw on Gaode or
@@ -39,6 +40,7 @@ from landgis.gcj02 import wgs84_to_gcj02
 from landgis.io.atomic import atomic_path
 from landgis.io.columns import cell_text
 from landgis.io.paths import safe_filename
+from landgis.io.text_out import clean_text, clean_tree, counted
 from landgis.present.style import CATEGORY_COLORS
 from landgis.rules import CATEGORIES
 
@@ -76,6 +78,7 @@ def kml_color(hex_color: str, alpha: int = 0xFF) -> str:
     return f"{alpha:02x}{h[4:6]}{h[2:4]}{h[0:2]}"
 
 
+@counted
 def kml_document(
     findings: gpd.GeoDataFrame,
     *,
@@ -127,6 +130,7 @@ def kml_document(
         for row, geom in zip(sel.itertuples(index=False), sel.geometry.values, strict=True):
             folder.append(_placemark(k, row, geom, gcj02=gcj02))
     ET.indent(root, space=" ")
+    clean_tree(root, where="KML")  # XML holds no control or non-characters: U+FFFD, counted
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
 
 
@@ -156,6 +160,7 @@ def write_kmz(
     return path
 
 
+@counted
 def write_fieldkit(
     findings: gpd.GeoDataFrame,
     outdir: str | Path,
@@ -241,7 +246,11 @@ def _style(k: _K, code: str, icon: str | None) -> ET.Element:
 
 
 def _fields(row) -> list[tuple[str, str, str]]:
-    """(name, Chinese label, text) of what the placemark tells."""
+    """(name, Chinese label, text) of what the placemark tells; text XML can hold."""
+    return [(name, label, clean_text(text, where="KML")) for name, label, text in _raw_fields(row)]
+
+
+def _raw_fields(row) -> list[tuple[str, str, str]]:
     area_m2 = float(row.area_m2) if pd.notna(row.area_m2) else float("nan")
     area_mu = float(row.area_mu) if pd.notna(row.area_mu) else to_mu(area_m2)
     deadline = row.deadline

@@ -69,13 +69,19 @@ def write_png(
             stacklevel=2,
         )
     rc = {"font.sans-serif": [font, "DejaVu Sans"], "font.family": "sans-serif"} if font else {}
+    rc["text.parse_math"] = False  # a "$" in a street name is text, not TeX
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # weight fallbacks
     frames = [f for f in (findings, parcels) if f is not None and len(f)]
     minx, miny, maxx, maxy = (
         pd.concat([f.geometry for f in frames]).total_bounds if frames else (0, 0, 1, 1)
     )
     aspect = max(0.3, min(3.0, (maxy - miny) / max(maxx - minx, 1e-9)))
-    with plt.rc_context(rc):
+    with plt.rc_context(rc), warnings.catch_warnings():
+        # A name in a script the font lacks (CJK Extension B, U+FFFD) draws as a box;
+        # matplotlib's warning per glyph would only fill the terminal.
+        warnings.filterwarnings(
+            "ignore", message=r"Glyph \d+ .* missing from", category=UserWarning
+        )
         fig, ax = plt.subplots(figsize=(9, max(3.5, 9 * aspect)))
         handles = []
         if footprints is not None and len(footprints):

@@ -7,7 +7,8 @@ actual use around it) and blank lines for what the inspector finds.  The page
 is self-contained — CSS inline, maps as PNG data URIs, no script, no fonts or
 anything else fetched — so it opens and prints on an office PC without
 internet (browser: Ctrl+P; ``@page`` sets A4 and the margins).  Every text
-from the input files is HTML-escaped.
+from the input files is HTML-escaped, control and non-characters written as U+FFFD
+(:mod:`landgis.io.text_out`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import shapely
 
 from landgis.io.atomic import atomic_path
 from landgis.io.columns import cell_text
+from landgis.io.text_out import clean_text, counted
 from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, TENURE_STYLES
 from landgis.rules import CATEGORIES
 
@@ -89,7 +91,10 @@ def printlist_html(
         The HTML text.
     """
     date = date or dt.date.today()
-    esc = html.escape
+
+    def esc(text: str) -> str:
+        return html.escape(clean_text(text, where="HTML"))
+
     heading = f"{title} · {street}" if street else title
     total_mu = float(pd.to_numeric(findings["area_mu"], errors="coerce").fillna(0).sum())
     index_rows = []
@@ -152,6 +157,7 @@ def printlist_html(
     )
 
 
+@counted
 def write_printlist(
     findings: gpd.GeoDataFrame,
     path: str | Path,

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from landgis.errors import InputFileError
+from landgis.io.text_out import clean_tree
 from landgis.present.csv import HEADERS_ZH
 from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
 from landgis.rules import CATEGORIES
@@ -133,6 +134,7 @@ def layer_qml(name: str, *, fields: Iterable[str] | None = None) -> str:
                 {"field": column, "index": str(index), "name": FIELD_ALIASES[column]},
             )
     ET.SubElement(root, "layerGeometryType").text = _GEOMETRY_POLYGON
+    clean_tree(root, where="QML")
     ET.indent(root, space=" ")
     body = ET.tostring(root, encoding="unicode")
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"

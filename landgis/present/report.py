@@ -20,6 +20,7 @@ import pandas as pd
 
 from landgis.crs import to_mu
 from landgis.io.paths import safe_filename
+from landgis.io.text_out import clean_text, counted
 from landgis.present.csv import HEADERS_ZH, findings_table
 from landgis.present.excel import fill_sheet, save_workbook
 from landgis.present.summary import labelled
@@ -67,6 +68,7 @@ def _summary(findings: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True).round(2)
 
 
+@counted
 def write_report(
     path: str | Path,
     findings: pd.DataFrame,
@@ -116,6 +118,7 @@ def write_report(
     return save_workbook(wb, path)
 
 
+@counted
 def write_dossiers(
     folder: str | Path,
     findings: pd.DataFrame,
@@ -215,7 +218,7 @@ def _facts(holder, mine, holders, evaluation) -> pd.DataFrame:
 
 def _sheet_name(name: str, wb) -> str:
     """Excel sheet names: ≤ 31 characters, none of []:*?/\\, unique."""
-    base = re.sub(r"[\[\]:*?/\\]", "_", str(name))[:28] or "Sheet"
+    base = re.sub(r"[\[\]:*?/\\]", "_", clean_text(str(name), where="xlsx"))[:28] or "Sheet"
     candidate, n = base, 2
     while candidate in wb.sheetnames:
         candidate, n = f"{base}-{n}", n + 1

@@ -33,6 +33,7 @@ import shapely
 from landgis.crs import to_mu
 from landgis.errors import ConfigError
 from landgis.gcj02 import wgs84_to_gcj02
+from landgis.io.text_out import clean_text, counted
 from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
 from landgis.rules import CATEGORIES, DEPARTMENTS
 from landgis.schema import TENURE_LABELS
@@ -181,8 +182,10 @@ def build_map(
     n_shapes = sum(len(spec["shapes"]["rings"]) for spec in layers)
     figure.landgis_data = {
         "map": m.get_name(),
-        "title": title,
-        "subtitle": subtitle if subtitle is not None else _default_subtitle(findings),
+        "title": clean_text(title, where="HTML"),
+        "subtitle": clean_text(
+            subtitle if subtitle is not None else _default_subtitle(findings), where="HTML"
+        ),
         "layers": layers,
         "images": images,
         "bases": bases,
@@ -574,7 +577,10 @@ def _shapes(frame: gpd.GeoDataFrame, *, simplify: float, gcj: bool) -> dict:
 def _text_column(frame, name) -> list[str]:
     if name not in frame:
         return [""] * len(frame)
-    return ["" if v is None or v != v else str(v) for v in frame[name].tolist()]
+    return [
+        "" if v is None or v != v else clean_text(str(v), where="HTML")
+        for v in frame[name].tolist()
+    ]
 
 
 def _place(frame) -> list[str]:
@@ -714,6 +720,7 @@ def _centre(bounds) -> list[float]:
 # ----------------------------------------------------------------- the set of maps
 
 
+@counted
 def write_maps(
     outdir: str | Path,
     findings: gpd.GeoDataFrame,
@@ -755,6 +762,7 @@ def write_maps(
         orthophoto = orthophoto_overlay(orthophoto, gcj=basemap.startswith("gaode"))
 
     def save(name: str, subset, layers: dict, heading: str, *, overview: bool) -> None:
+        heading = clean_text(heading, where="HTML")  # the PNG's title too
         m = build_map(
             subset,
             **layers,
@@ -776,7 +784,10 @@ def write_maps(
             )
 
     save("map", findings, context, title, overview=True)
-    taken: set[str] = set()
+    # The department maps have documented names (maps/城管局.html …): reserved
+    # first, so a street of the same name takes the suffix, never a department.
+    departments = {d: safe_filename(d) for d in DEPARTMENT_CATEGORIES}
+    taken: set[str] = set(departments.values())
     for street in sorted(s for s in findings["street"].unique() if s):
         subset = findings[findings["street"] == street]
         stem = safe_filename(street, taken=taken)
@@ -788,7 +799,7 @@ def write_maps(
             overview=True,
         )
     for department, codes in DEPARTMENT_CATEGORIES.items():
-        stem = safe_filename(department, taken=taken)
+        stem = departments[department]
         save(
             f"maps/{stem}",
             findings[findings["category"].isin(codes)],
