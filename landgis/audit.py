@@ -79,6 +79,11 @@ class Audit:
         register was given.
     problems
         Register rows set aside: ``source, row, column, value, problem``.
+    instalments
+        Every rent instalment due by the campaign's ``as_of`` under its lease's
+        payment schedule, with what settled it and the days overdue
+        (:func:`landgis.engine.money.rent_instalments`), when a lease register
+        was given.
     """
 
     findings: gpd.GeoDataFrame
@@ -92,6 +97,7 @@ class Audit:
     report: dict[str, Any] = field(default_factory=dict)
     evaluation: pd.DataFrame | None = None
     problems: list[dict] = field(default_factory=list)
+    instalments: pd.DataFrame | None = None
 
     @property
     def crs(self):
@@ -645,7 +651,7 @@ def audit(
         info["warnings"] = stats["warnings"]
         for message in stats["warnings"]:
             warnings.warn(message, LandgisWarning, stacklevel=2)
-    raw, evaluation, problems = result.raw, None, []
+    raw, evaluation, problems, instalments = result.raw, None, [], None
     if raster_source is not None:
         raw = _built_up_is_not_idle(
             raw, layers["parcels"], raster_source, raster or {}, campaign.idle_ratio
@@ -676,6 +682,7 @@ def audit(
             campaign=campaign,
         )
         raw, evaluation, problems = accounts.raw, accounts.evaluation, accounts.problems
+        instalments = accounts.instalments
         if problems:
             rows = ", ".join(
                 f"{p['source']} row {p['row']} ({p['column']} = {p['value']!r}: {p['problem']})"
@@ -735,6 +742,7 @@ def audit(
         report=report,
         evaluation=evaluation,
         problems=problems,
+        instalments=instalments,
     )
 
 

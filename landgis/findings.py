@@ -49,6 +49,7 @@ EXTRA_COLUMNS = [
     "amount_owed",
     "annual_rent",
     "months_overdue",
+    "days_overdue",
     "score",
 ]
 
@@ -101,6 +102,7 @@ def build_findings(
         "amount_owed",
         "annual_rent",
         "months_overdue",
+        "days_overdue",
         "score",
     ):
         if col not in df:

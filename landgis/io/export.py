@@ -70,6 +70,7 @@ SHAPEFILE_FIELDS: dict[str, str] = {
     "amount_owed": "AMT_OWED",
     "annual_rent": "ANNUAL_RNT",
     "months_overdue": "MONTHS_DUE",
+    "days_overdue": "DAYS_DUE",
     "score": "SCORE",
     # parcels
     "tenure": "TENURE",

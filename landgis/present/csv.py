@@ -49,6 +49,7 @@ HEADERS_ZH = {
     "amount_owed": "欠缴金额（元）",
     "annual_rent": "年租金（元）",
     "months_overdue": "欠缴月数",
+    "days_overdue": "逾期天数",
     "score": "亩均效益得分",
 }
 _DEPARTMENTS_EN = {
@@ -60,6 +61,7 @@ _DECIMALS = {
     "amount_owed": 2,
     "annual_rent": 2,
     "months_overdue": 1,
+    "days_overdue": 0,
     "score": 1,
     "area_m2": 2,
     "area_mu": 4,
