@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from landgis.config import load_campaign
-from landgis.errors import ConfigError
 from landgis.engine.money import (
     accrued,
     add_months,
@@ -19,6 +18,7 @@ from landgis.engine.money import (
     rent_arrears,
     rent_instalments,
 )
+from landgis.errors import ConfigError
 from landgis.io.registers import read_register
 
 D = dt.date
@@ -60,7 +60,10 @@ def test_leap_day_lease_by_civil_code_article_202():
     assert add_months(D(2024, 2, 29), 12) == D(2025, 3, 1)
     assert accrued(36_600, D(2024, 2, 29), None, D(2024, 6, 30)) == pytest.approx(12_300.00)
     owed = rent_arrears(
-        lease("2024-02-29", "2033-12-31", 36_600), None, NO_AREA, as_of=D(2024, 6, 30),
+        lease("2024-02-29", "2033-12-31", 36_600),
+        None,
+        NO_AREA,
+        as_of=D(2024, 6, 30),
         basis="accrual",
     ).iloc[0]
     assert round(owed["owed"], 2) == 12_300.00
