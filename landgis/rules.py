@@ -97,7 +97,7 @@ _ROWS = [
     ),
     Category(
         "idle_leased",
-        "租而未用（企业承租）",
+        "租出未用",
         "Leased out, left idle",
         "一企一策，盘活或收回",
         "One plan per enterprise: put to use or take back",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from landgis.config import INDICATORS
 from landgis.crs import to_mu
 from landgis.rules import CATEGORIES, GROUPS
 
-__all__ = ["category_summary", "holder_summary", "labelled"]
+__all__ = ["category_summary", "header_zh", "holder_summary", "labelled"]
 
 _HEADERS_ZH = {
     "category": "类别代码",
@@ -43,16 +44,34 @@ _HEADERS_ZH = {
 }
 
 
+def header_zh(column: str) -> str:
+    """The Chinese header of a summary, evaluation or problems column.
+
+    Examples
+    --------
+    >>> header_zh("score_tax_per_mu"), header_zh("land_mu")
+    ('亩均税收得分', '用地面积（亩）')
+    """
+    if column in _HEADERS_ZH:
+        return _HEADERS_ZH[column]
+    if column.startswith("score_") and column[6:] in INDICATORS:
+        return INDICATORS[column[6:]].split("（")[0] + "得分"
+    return column
+
+
 def labelled(table: pd.DataFrame, *, lang: str) -> pd.DataFrame:
     """A summary table as written to CSV: Chinese headers, or English labels and groups."""
     table = table.copy()
     if lang == "en":
         if "category" in table:
-            table["category_label"] = [CATEGORIES[c].label_en for c in table["category"]]
+            table["category_label"] = [
+                CATEGORIES[c].label_en if c in CATEGORIES else label
+                for c, label in zip(table["category"], table["category_label"], strict=True)
+            ]
         if "group" in table:
             table["group"] = table["group"].map(lambda g: GROUPS.get(g, g))
         return table
-    return table.rename(columns=_HEADERS_ZH)
+    return table.rename(columns={c: header_zh(c) for c in table.columns})
 
 
 def category_summary(findings) -> pd.DataFrame:
