@@ -32,7 +32,16 @@ from landgis.findings import build_findings
 from landgis.io.atomic import atomic_path
 from landgis.io.registers import read_registers
 from landgis.io.vector import Source, read_admin, read_footprints, read_parcels, read_planning
-from landgis.present import category_summary, holder_summary, write_csv, write_gpkg, write_xlsx
+from landgis.present import (
+    category_summary,
+    holder_summary,
+    summary_table,
+    totals,
+    totals_by,
+    write_csv,
+    write_gpkg,
+    write_xlsx,
+)
 from landgis.present.csv import write_table
 from landgis.present.summary import labelled
 from landgis.schema import load_aliases
@@ -104,12 +113,22 @@ class Audit:
         return self.parcels.crs
 
     def summary(self, by: str = "category") -> pd.DataFrame:
-        """Totals ``by="category"`` (count, m², 亩) or ``by="holder"``."""
+        """Summaries: ``by="category"`` (count, area by its measure, amount per category and
+        working group), ``"holder"`` (use split and totals per holder), or ``"street"``,
+        ``"village"``, ``"group"`` (:meth:`totals` per street …, then a 合计 row)."""
         if by == "category":
-            return category_summary(self.findings)
+            return category_summary(self.findings, parcels=self.parcels)
         if by == "holder":
-            return holder_summary(self.findings, self.holders)
-        raise ValueError(f"by={by!r}; use 'category' or 'holder'.")
+            return holder_summary(self.findings, self.holders, parcels=self.parcels)
+        if by in ("street", "village", "group"):
+            return totals_by(self.findings, by, parcels=self.parcels)
+        raise ValueError(f"by={by!r}; use 'category', 'holder', 'street', 'village' or 'group'.")
+
+    def totals(self) -> dict:
+        """The headline totals (:func:`landgis.present.summary.totals`): the number of
+        findings, 违规用地面积 and 涉及地块面积 (each the area of a union: land counts
+        once) and the amount owed (元)."""
+        return totals(self.findings, parcels=self.parcels)
 
     def to_csv(self, path: str | Path, *, lang: str = "zh") -> Path:
         """Write the enforcement CSV (UTF-8 with BOM, safe cells)."""
@@ -129,6 +148,7 @@ class Audit:
                 "holders": self.holders.reset_index(),
                 "parcel_use": self.parcel_use,
                 "evaluation": None if self.evaluation is None else self.evaluation.reset_index(),
+                "instalments": _dates_as_text(self.instalments),
             },
         )
 
@@ -241,6 +261,7 @@ class Audit:
             basemap=basemap,
             tianditu_key=tianditu_key,
             orthophoto=orthophoto,
+            totals_parcels=self.parcels,
         )
 
     def write_maps(
@@ -283,6 +304,8 @@ class Audit:
                 self.findings,
                 evaluation=self.evaluation,
                 title=self.campaign.name,
+                parcels=self.parcels,
+                instalments=self.instalments,
             )
         }
         dossiers = write_dossiers(
@@ -343,12 +366,10 @@ class Audit:
                 {f"shp/{p.name}": p for p in self.to_shapefiles(outdir / "shp").values()}
             )
         for name, table in (
-            ("summary.csv", self.summary("category")),
+            ("summary.csv", summary_table(self.findings, parcels=self.parcels)),
             ("holders.csv", self.summary("holder").reset_index()),
         ):
-            written[name] = write_table(
-                labelled(table, lang=lang), outdir / name, float_format="%.4f"
-            )
+            written[name] = write_table(labelled(table, lang=lang), outdir / name)
         if self.evaluation is not None:
             written["evaluation.csv"] = write_table(
                 labelled(self.evaluation.reset_index(), lang=lang),
@@ -403,7 +424,8 @@ class Audit:
         return {
             **self.report,
             "register_problems": self.problems,
-            "categories": summary.to_dict(orient="records"),
+            "categories": _plain_records(summary),
+            "totals": self.totals(),
             "findings": len(self.findings),
         }
 
@@ -436,6 +458,25 @@ class Audit:
             + (f"<details><summary>repairs</summary><ul>{note}</ul></details>" if note else "")
             + "</div>"
         )
+
+
+def _dates_as_text(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A table for the GeoPackage: date cells as ISO text (empty when missing)."""
+    if table is None or not len(table):
+        return None
+    table = table.copy()
+    for column in ("period_start", "period_end", "due_date", "settled"):
+        if column in table:
+            table[column] = table[column].map(lambda d: "" if d is None or d != d else str(d)[:10])
+    return table
+
+
+def _plain_records(table: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts (NaN as null)."""
+    return [
+        {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        for row in table.to_dict(orient="records")
+    ]
 
 
 def audit(

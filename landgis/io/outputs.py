@@ -11,7 +11,7 @@ from landgis.errors import InputFileError
 __all__ = ["read_outputs"]
 
 LAYERS = ("findings", "parcels", "footprints", "planning", "admin")
-TABLES = ("holders", "parcel_use", "evaluation")
+TABLES = ("holders", "parcel_use", "evaluation", "instalments")
 
 
 def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:

@@ -47,6 +47,7 @@ from landgis.monitor.ledger import (
     Ledger,
     LedgerError,
 )
+from landgis.present.units import EXCEL_FORMATS, unit_of
 from landgis.rules import GROUPS
 
 __all__ = ["PROGRESS_HEADERS_ZH", "Progress", "progress_report", "write_workbook"]
@@ -522,16 +523,17 @@ def write_workbook(
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="center")
         dates = [str(c) in _DATE_COLUMNS for c in table.columns]
+        formats = [EXCEL_FORMATS.get(unit_of(c), "#,##0.00") for c in table.columns]
         for values in table.itertuples(index=False):
             ws.append([_cell(v, d) for v, d in zip(values, dates, strict=True)])
-        for column, is_date in zip(ws.iter_cols(min_row=2), dates, strict=True):
+        for column, is_date, number in zip(ws.iter_cols(min_row=2), dates, formats, strict=True):
             for cell in column:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula
                 elif is_date and cell.value is not None:
                     cell.number_format = "yyyy-mm-dd"
                 elif isinstance(cell.value, float):
-                    cell.number_format = "#,##0.00"
+                    cell.number_format = number
         marks = (highlight or {}).get(name)
         if marks is not None:
             for i, on in enumerate(np.asarray(marks, dtype=bool), start=2):

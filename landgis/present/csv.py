@@ -14,6 +14,7 @@ import pandas as pd
 
 from landgis.findings import COLUMNS, EXTRA_COLUMNS
 from landgis.io.atomic import atomic_path
+from landgis.present.units import DECIMALS, fixed_text, round_units
 from landgis.rules import CATEGORIES, GROUPS
 
 __all__ = [
@@ -50,6 +51,7 @@ HEADERS_ZH = {
     "annual_rent": "年租金（元）",
     "months_overdue": "欠缴月数",
     "days_overdue": "逾期天数",
+    "deadline_basis": "时限依据",
     "score": "亩均效益得分",
 }
 _DEPARTMENTS_EN = {
@@ -57,19 +59,8 @@ _DEPARTMENTS_EN = {
     "城管局": "Urban management bureau",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-_DECIMALS = {
-    "amount_owed": 2,
-    "annual_rent": 2,
-    "months_overdue": 1,
-    "days_overdue": 0,
-    "score": 1,
-    "area_m2": 2,
-    "area_mu": 4,
-    "use_ratio": 4,
-    "registered_area_mu": 4,
-    "lon": 7,
-    "lat": 7,
-}
+#: The Chinese header of ``use_ratio`` in tables for people: a percentage.
+USE_RATIO_PERCENT = "使用率（%）"
 
 
 def neutralize(value):
@@ -109,13 +100,17 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
         df["departments"] = [
             "; ".join(_DEPARTMENTS_EN.get(d, d) for d in c.departments) for c in cats
         ]
-    for col, digits in _DECIMALS.items():
-        df[col] = pd.to_numeric(df[col], errors="coerce").round(digits)
+    df["use_ratio"] = pd.to_numeric(df["use_ratio"], errors="coerce")
+    if lang == "zh":  # a percentage, as people read it (7.5, not 0.075)
+        df["use_ratio"] = (100 * df["use_ratio"]).round(DECIMALS["percent"])
+    else:
+        df["use_ratio"] = df["use_ratio"].round(4)
+    df = round_units(df)
     df["deadline"] = df["deadline"].map(
         lambda d: d.isoformat() if hasattr(d, "isoformat") else ("" if pd.isna(d) else str(d))
     )
     if lang == "zh":
-        df = df.rename(columns=HEADERS_ZH)
+        df = df.rename(columns={**HEADERS_ZH, "use_ratio": USE_RATIO_PERCENT})
     return df
 
 
@@ -132,10 +127,11 @@ def neutralize_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_table(df: pd.DataFrame, path: str | Path, *, float_format: str | None = None) -> Path:
     """Write any table as a CSV Excel opens safely: UTF-8 with BOM, CRLF, cells
-    neutralized; atomically."""
+    neutralized, numbers of a known unit with that unit's decimals
+    (:mod:`landgis.present.units`); atomically."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        neutralize_table(df).to_csv(
+        fixed_text(neutralize_table(df)).to_csv(
             tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n", float_format=float_format
         )
     return path

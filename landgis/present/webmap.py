@@ -34,6 +34,8 @@ from landgis.crs import to_mu
 from landgis.errors import ConfigError
 from landgis.gcj02 import wgs84_to_gcj02
 from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
+from landgis.present.summary import measured_land, totals, union_area
+from landgis.present.units import fmt, headline
 from landgis.rules import CATEGORIES, DEPARTMENTS
 from landgis.schema import TENURE_LABELS
 
@@ -104,6 +106,7 @@ def build_map(
     simplify: float = 0.5,
     orthophoto: str | Path | dict | None = None,
     changes: gpd.GeoDataFrame | None = None,
+    totals_parcels: gpd.GeoDataFrame | None = None,
 ):
     """A folium map of the findings over red lines, actual use and zones.
 
@@ -134,6 +137,10 @@ def build_map(
         A round's changes (:func:`landgis.monitor.diff_rounds`): its new and
         its resolved findings are drawn as two more layers on top, outlined
         (new: thick dashed red; resolved: dotted black, with the earlier geometry).
+    totals_parcels
+        The red lines the totals of the title and legend count 涉及地块面积 on
+        (:func:`landgis.present.summary.totals`); default ``parcels``.  Give all
+        of them when ``parcels`` holds only the context around the findings.
 
     Returns
     -------
@@ -179,16 +186,17 @@ def build_map(
     figure.add_child(m)
     bases = _basemaps(folium, m, basemap, key)
     n_shapes = sum(len(spec["shapes"]["rings"]) for spec in layers)
+    sums = totals(findings, parcels=totals_parcels if totals_parcels is not None else parcels)
     figure.landgis_data = {
         "map": m.get_name(),
         "title": title,
-        "subtitle": subtitle if subtitle is not None else _default_subtitle(findings),
+        "subtitle": subtitle if subtitle is not None else _default_subtitle(sums),
         "layers": layers,
         "images": images,
         "bases": bases,
         "bounds": bounds,
         "canvas": n_shapes > _SVG_LIMIT,
-        "legend": _legend(findings, parcels, changes),
+        "legend": _legend(findings, parcels, changes, sums=sums, totals_parcels=totals_parcels),
     }
     return m
 
@@ -632,7 +640,15 @@ def _finding_props(df) -> dict:
     }
 
 
-def _legend(findings, parcels, changes=None) -> dict:
+def _legend(findings, parcels, changes=None, *, sums=None, totals_parcels=None) -> dict:
+    """The legend: the headline totals, then count and measure per category.
+
+    A category's figure is what it adds to its total (see
+    :func:`landgis.present.summary.category_summary`): the union of its pieces or
+    parcels in 亩, or its amount in 元 for money categories.
+    """
+    counted_on = totals_parcels if totals_parcels is not None else parcels
+    sums = sums if sums is not None else totals(findings, parcels=counted_on)
     rows = []
     if changes is not None:
         for status, (label, style) in CHANGE_LAYERS.items():
@@ -647,22 +663,28 @@ def _legend(findings, parcels, changes=None) -> dict:
                         "color": style["color"],
                         "dash": True,
                         "count": int(sel.sum()),
-                        "mu": f"{to_mu(float(area.sum())):,.2f}",
+                        "mu": fmt(to_mu(float(area.sum())), "mu"),
                     }
                 )
     for code, cat in CATEGORIES.items():
-        sel = findings["category"] == code
-        if sel.any():
-            rows.append(
-                {
-                    "code": code,
-                    "label": cat.label,
-                    "kind": "fill",
-                    "color": CATEGORY_COLORS[code],
-                    "count": int(sel.sum()),
-                    "mu": f"{to_mu(float(findings.loc[sel, 'area_m2'].sum())):,.2f}",
-                }
-            )
+        sel = findings[findings["category"] == code]
+        if not len(sel):
+            continue
+        if cat.measure == "money":
+            figure = fmt(float(np.nansum(sel["amount_owed"].to_numpy(dtype=float))), "yuan")
+        else:
+            area = union_area(measured_land(sel, cat.measure, parcels=counted_on))
+            figure = fmt(to_mu(area), "mu")
+        rows.append(
+            {
+                "code": code,
+                "label": cat.label,
+                "kind": "fill",
+                "color": CATEGORY_COLORS[code],
+                "count": len(sel),
+                "mu": figure,
+            }
+        )
     if parcels is not None and len(parcels):
         for code, label in TENURE_LABELS.items():
             n = int((parcels["tenure"] == code).sum())
@@ -679,17 +701,30 @@ def _legend(findings, parcels, changes=None) -> dict:
                         "mu": "",
                     }
                 )
-    total = to_mu(float(findings["area_m2"].sum())) if len(findings) else 0.0
+    headline_rows = [
+        {"code": "violation", "label": "违规用地面积", "value": sums["violation_mu"], "unit": "mu"},
+        {"code": "parcel", "label": "涉及地块面积", "value": sums["parcel_mu"], "unit": "mu"},
+    ]
+    if sums["amount_owed"]:
+        headline_rows.append(
+            {"code": "money", "label": "欠缴金额", "value": sums["amount_owed"], "unit": "yuan"}
+        )
+    for row in headline_rows:
+        row["text"] = fmt(row["value"], row["unit"])
+        row["value"] = round(float(row["value"]), 2)
     return {
-        "title": f"问题图例（共 {len(findings)} 处，{total:,.2f} 亩）",
-        "columns": ["", "类别", "数量", "亩"],
+        "title": f"问题图例（共 {len(findings)} 处）",
+        "count": len(findings),
+        "totals": headline_rows,
+        "columns": ["", "类别", "数量", "面积/金额"],
         "rows": rows,
-        "note": "点击图斑查看详情；右上角切换图层与底图。",
+        "note": "面积按土地去重计：同一块地属多个问题只计一次，各类别之和可大于合计；"
+        "欠费以元计，不计面积。点击图斑查看详情；右上角切换图层与底图。",
     }
 
 
-def _default_subtitle(findings) -> str:
-    return f"{len(findings)} 处问题 · 面积合计 {to_mu(float(findings['area_m2'].sum())):,.2f} 亩"
+def _default_subtitle(sums: dict) -> str:
+    return " · ".join(f"{name} {text}" for name, text in headline(sums))
 
 
 def _bounds(frames, *, gcj: bool) -> list[list[float]] | None:
@@ -761,6 +796,7 @@ def write_maps(
             basemap=basemap,
             tianditu_key=tianditu_key,
             orthophoto=orthophoto,
+            totals_parcels=parcels,
         )
         with atomic_path(outdir / f"{name}.html") as tmp:
             tmp.write_text(map_html(m), encoding="utf-8")
@@ -772,6 +808,7 @@ def write_maps(
                 parcels=layers["parcels"],
                 footprints=layers["footprints"],
                 title=heading,
+                totals_parcels=parcels,
             )
 
     save("map", findings, context, title, overview=True)
