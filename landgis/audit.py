@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from landgis.accounts import apply_registers
+from landgis.accounts import _survey_date, apply_registers
 from landgis.config import Campaign, load_campaign
 from landgis.crs import M2_PER_MU, analysis_crs
 from landgis.engine import run
@@ -739,12 +739,19 @@ def audit(
             )
             warnings.warn(message, LandgisWarning, stacklevel=2)
     say("building findings")
+    found = (
+        campaign.round_date
+        or _survey_date(layers["footprints"])
+        or (pd.Timestamp(stats["survey_date"]).date() if stats.get("survey_date") else None)
+        or campaign.as_of
+    )
     findings = build_findings(
         raw,
         parcels=layers["parcels"],
         campaign=campaign,
         planning=layers.get("planning"),
         admin=layers.get("admin"),
+        found=found,
     )
     done = time.perf_counter()
 
@@ -761,6 +768,7 @@ def audit(
         campaign=campaign,
         timings={"read_s": read_done - started, "audit_s": done - read_done},
     )
+    report["found"] = found.isoformat() if found else None
     if streamed:
         report["inputs"]["footprints"]["rows"] = stats["footprints"]
         report["inputs"]["footprints"]["streamed"] = True
@@ -935,6 +943,7 @@ def _trail(layers, *, sources, crs, reprojected, campaign: Campaign, timings) ->
         "inputs": inputs,
         "options": options,
         "deadlines": {k: v.isoformat() for k, v in campaign.deadlines.items()},
+        "deadline_days": dict(campaign.deadline_days),
         "repairs": repairs,
         "warnings": notes,
         "timings": {k: round(v, 3) for k, v in timings.items()},

@@ -71,6 +71,7 @@ SHAPEFILE_FIELDS: dict[str, str] = {
     "annual_rent": "ANNUAL_RNT",
     "months_overdue": "MONTHS_DUE",
     "days_overdue": "DAYS_DUE",
+    "deadline_basis": "DL_BASIS",
     "score": "SCORE",
     # parcels
     "tenure": "TENURE",

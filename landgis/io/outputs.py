@@ -51,6 +51,7 @@ def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:
         "village",
         "departments",
         "deadline",
+        "deadline_basis",
     ):
         if column in out["findings"]:
             out["findings"][column] = out["findings"][column].fillna("").astype(object)

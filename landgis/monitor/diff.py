@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landgis.config import DEADLINE_BASES
 from landgis.crs import to_mu
 from landgis.engine.core import match_key
 from landgis.errors import CRSError, LandgisWarning, SchemaError
@@ -52,7 +53,13 @@ __all__ = [
 #: Row status → Chinese label.
 STATUS_LABELS = {"new": "新增", "persisting": "持续存在", "resolved": "已消除"}
 _TREND_LABELS = {"grown": "扩大", "shrunk": "缩小", "unchanged": "不变", "": ""}
-_RELATION_LABELS = {"split": "拆分", "merged": "合并", "regrouped": "拆分合并", "": ""}
+_RELATION_LABELS = {
+    "split": "拆分",
+    "merged": "合并",
+    "regrouped": "拆分合并",
+    "reclassified": "类别变更",
+    "": "",
+}
 
 #: Columns of a findings frame that may carry the amount owed (yuan): the audit's
 #: ``amount_owed`` (arrears, rent for over-used leased land), else the first present.
@@ -88,6 +95,7 @@ DIFF_COLUMNS = [
     "lon",
     "lat",
     "amount_due",
+    "deadline_basis",
 ]
 
 #: Chinese headers of the diff CSV.
@@ -119,6 +127,7 @@ DIFF_HEADERS_ZH = {
     "lon": "经度",
     "lat": "纬度",
     "amount_due": "欠缴金额（元）",
+    "deadline_basis": "时限依据",
 }
 
 _TEXT = (
@@ -329,6 +338,7 @@ def diff_rounds(
             "relation": relation,
             "thin": _thin(geom, tolerance),
             "deadline": cell_text(rep.get("deadline", "")),
+            "deadline_basis": cell_text(rep.get("deadline_basis", "")),
             "lon": rep.get("lon", np.nan),
             "lat": rep.get("lat", np.nan),
             "amount_due": _amount(frame, news or olds, amount),
@@ -378,6 +388,7 @@ def diff_table(diff: gpd.GeoDataFrame, *, lang: str = "zh") -> pd.DataFrame:
         df["trend"] = df["trend"].map(_TREND_LABELS)
         df["relation"] = df["relation"].map(_RELATION_LABELS)
         df["thin"] = np.where(df["thin"], "是", "")
+        df["deadline_basis"] = df["deadline_basis"].map(lambda b: DEADLINE_BASES.get(b, b))
         df = df.rename(columns=DIFF_HEADERS_ZH)
     else:
         df["category_label"] = [CATEGORIES[c].label_en for c in diff["category"]]

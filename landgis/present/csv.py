@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from landgis.config import DEADLINE_BASES
 from landgis.findings import COLUMNS, EXTRA_COLUMNS
 from landgis.io.atomic import atomic_path
 from landgis.present.units import DECIMALS, fixed_text, round_units
@@ -91,7 +93,11 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang={lang!r}; use 'zh' or 'en'.")
-    df = pd.DataFrame(findings[[*COLUMNS, *EXTRA_COLUMNS]]).copy()
+    df = pd.DataFrame(findings).copy()
+    for column in EXTRA_COLUMNS:  # findings of an older landgis lack the newer columns
+        if column not in df:
+            df[column] = "" if column == "deadline_basis" else np.nan
+    df = df[[*COLUMNS, *EXTRA_COLUMNS]]
     if lang == "en":
         cats = [CATEGORIES[c] for c in df["category"]]
         df["category_label"] = [c.label_en for c in cats]
@@ -109,7 +115,9 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
     df["deadline"] = df["deadline"].map(
         lambda d: d.isoformat() if hasattr(d, "isoformat") else ("" if pd.isna(d) else str(d))
     )
+    df["deadline_basis"] = df["deadline_basis"].fillna("").astype(str)
     if lang == "zh":
+        df["deadline_basis"] = df["deadline_basis"].map(lambda b: DEADLINE_BASES.get(b, b))
         df = df.rename(columns={**HEADERS_ZH, "use_ratio": USE_RATIO_PERCENT})
     return df
 

@@ -30,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from landgis.config import DEADLINE_BASES
 from landgis.crs import to_mu
 from landgis.errors import ConfigError
 from landgis.gcj02 import wgs84_to_gcj02
@@ -636,8 +637,17 @@ def _finding_props(df) -> dict:
         "action": _text_column(df, "action"),
         "group": _text_column(df, "group"),
         "departments": _text_column(df, "departments"),
-        "deadline": _text_column(df, "deadline"),
+        "deadline": _deadlines(df),
     }
+
+
+def _deadlines(df) -> list[str]:
+    """Deadlines as shown: a deadline counted from the round that found the finding says so."""
+    basis = _text_column(df, "deadline_basis")
+    return [
+        f"{d}（{DEADLINE_BASES['round']}）" if d and b == "round" else d
+        for d, b in zip(_text_column(df, "deadline"), basis, strict=True)
+    ]
 
 
 def _legend(findings, parcels, changes=None, *, sums=None, totals_parcels=None) -> dict:
