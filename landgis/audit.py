@@ -43,6 +43,7 @@ from landgis.present import (
     write_xlsx,
 )
 from landgis.present.csv import write_table
+from landgis.present.order import pinyin_order
 from landgis.present.summary import labelled
 from landgis.schema import load_aliases
 
@@ -243,7 +244,7 @@ class Audit:
             if not len(findings):
                 raise ValueError(
                     f"no findings in street {street!r}; streets: "
-                    f"{sorted(set(self.findings['street']) - {''})}"
+                    f"{[s for s in pinyin_order(self.findings['street']) if s]}"
                 )
             layers = _around(findings, layers, street)
             title = f"{title} · {street}"

@@ -99,7 +99,8 @@ def build_findings(
     -------
     geopandas.GeoDataFrame
         Columns :data:`COLUMNS` + :data:`EXTRA_COLUMNS` and ``geometry``,
-        sorted by category (DOMAIN.md's order), street, holder and id.
+        sorted by category (DOMAIN.md's order), street and holder (in pinyin
+        order) and id.
     """
     df = raw.copy()
     for col in ("holder", "parcel_id", "other_holder", "other_parcel_id"):
@@ -147,7 +148,11 @@ def build_findings(
 
     rank = {code: i for i, code in enumerate(CATEGORIES)}
     df["_rank"] = df["category"].map(rank)
-    df = df.sort_values(["_rank", "street", "holder", "finding_id"], kind="stable")
+    from landgis.present.order import pinyin_key
+
+    df["_street"] = df["street"].map(pinyin_key)  # for people: 城东 before 京泰路
+    df["_holder"] = df["holder"].map(pinyin_key)
+    df = df.sort_values(["_rank", "_street", "_holder", "finding_id"], kind="stable")
     out = gpd.GeoDataFrame(df[[*COLUMNS, *EXTRA_COLUMNS]], geometry=df.geometry.values, crs=raw.crs)
     return out.reset_index(drop=True)
 

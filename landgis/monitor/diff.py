@@ -37,6 +37,7 @@ from landgis.errors import CRSError, LandgisWarning, SchemaError
 from landgis.io.atomic import atomic_path
 from landgis.io.columns import cell_text
 from landgis.present.csv import write_table
+from landgis.present.order import pinyin_key
 from landgis.rules import CATEGORIES
 
 __all__ = [
@@ -358,8 +359,10 @@ def diff_rounds(
         df[f"{col}_mu"] = to_mu(df[f"{col}_m2"].to_numpy(dtype=float))
     df["_status"] = df["status"].map({"new": 0, "persisting": 1, "resolved": 2})
     out = gpd.GeoDataFrame(df, geometry=geometries, crs=old.crs if old.crs else new.crs)
-    out = out.sort_values(["_status", "_rank", "street", "holder", "new_id", "old_id"])
-    return out.drop(columns=["_status", "_rank"]).reset_index(drop=True)
+    out["_street"] = out["street"].map(pinyin_key)  # for people: pinyin order
+    out["_holder"] = out["holder"].map(pinyin_key)
+    out = out.sort_values(["_status", "_rank", "_street", "_holder", "new_id", "old_id"])
+    return out.drop(columns=["_status", "_rank", "_street", "_holder"]).reset_index(drop=True)
 
 
 def diff_table(diff: gpd.GeoDataFrame, *, lang: str = "zh") -> pd.DataFrame:

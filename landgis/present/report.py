@@ -24,6 +24,7 @@ from landgis.crs import to_mu
 from landgis.io.paths import safe_filename
 from landgis.present.csv import HEADERS_ZH, findings_table
 from landgis.present.excel import fill_sheet, save_workbook
+from landgis.present.order import pinyin_order
 from landgis.present.summary import labelled, totals, totals_by
 from landgis.present.units import round_units
 from landgis.rules import CATEGORIES, GROUPS
@@ -214,7 +215,7 @@ def write_dossiers(
     use = parcel_use.set_index("parcel_id")
     written: dict[str, Path] = {}
     taken: set[str] = set()
-    for holder in sorted(own["holder"].unique()):
+    for holder in pinyin_order(own["holder"]):
         if not holder:
             continue
         mine = own[own["holder"] == holder]

@@ -34,6 +34,7 @@ from landgis.config import DEADLINE_BASES
 from landgis.crs import to_mu
 from landgis.errors import ConfigError
 from landgis.gcj02 import wgs84_to_gcj02
+from landgis.present.order import pinyin_order
 from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
 from landgis.present.summary import measured_land, totals, union_area
 from landgis.present.units import fmt, headline
@@ -823,7 +824,7 @@ def write_maps(
 
     save("map", findings, context, title, overview=True)
     taken: set[str] = set()
-    for street in sorted(s for s in findings["street"].unique() if s):
+    for street in (s for s in pinyin_order(findings["street"]) if s):
         subset = findings[findings["street"] == street]
         stem = safe_filename(street, taken=taken)
         save(
