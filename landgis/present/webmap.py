@@ -729,8 +729,8 @@ def _legend(findings, parcels, changes=None, *, sums=None, totals_parcels=None) 
         "totals": headline_rows,
         "columns": ["", "类别", "数量", "面积/金额"],
         "rows": rows,
-        "note": "面积按土地去重计：同一块地属多个问题只计一次，各类别之和可大于合计；"
-        "欠费以元计，不计面积。点击图斑查看详情；右上角切换图层与底图。",
+        "note": "面积按土地去重：一块地只计一次，各类之和可大于合计；欠费计元，不计面积。"
+        "点击图斑看详情，右上角切换图层。",
     }
 
 
