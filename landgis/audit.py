@@ -437,14 +437,19 @@ class Audit:
         )
 
     def _repr_html_(self) -> str:
+        from landgis.present.units import fmt, headline
+
         table = self.summary("category")
         rows = "".join(
             f"<tr><td>{html.escape(r.category_label)}</td><td><code>{html.escape(r.category)}"
-            f"</code></td><td style='text-align:right'>{r.count}</td>"
-            f"<td style='text-align:right'>{r.area_m2:,.1f}</td>"
-            f"<td style='text-align:right'>{r.area_mu:,.2f}</td></tr>"
+            f"</code></td><td>{html.escape(r.group)}</td>"
+            f"<td style='text-align:right'>{r.count}</td>"
+            f"<td style='text-align:right'>{fmt(r.area_m2, 'm2', suffix=False)}</td>"
+            f"<td style='text-align:right'>{fmt(r.area_mu, 'mu', suffix=False)}</td>"
+            f"<td style='text-align:right'>{fmt(r.amount_owed, 'yuan', suffix=False)}</td></tr>"
             for r in table.itertuples()
         )
+        sums = " · ".join(f"{name} {text}" for name, text in headline(self.totals()))
         repairs = self.report.get("repairs", {})
         note = "".join(
             f"<li>{html.escape(k)}: {html.escape(str(v))}</li>" for k, v in repairs.items()
@@ -454,8 +459,10 @@ class Audit:
             f"{len(self.findings)} findings · {len(self.parcels)} parcels · "
             f"{len(self.footprints)} footprints · CRS "
             f"{html.escape(self.crs.to_string())} · min_area {self.campaign.min_area} m²"
-            "<table><thead><tr><th>类别</th><th>code</th><th>数量</th><th>面积 m²</th>"
-            f"<th>亩</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<div><strong>{html.escape(sums)}</strong>（面积按土地去重，各类之和可大于合计）</div>"
+            "<table><thead><tr><th>类别</th><th>code</th><th>责任工作组</th><th>数量</th>"
+            "<th>面积 m²</th><th>亩</th><th>金额 元</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
             + (f"<details><summary>repairs</summary><ul>{note}</ul></details>" if note else "")
             + "</div>"
         )
