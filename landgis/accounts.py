@@ -5,9 +5,12 @@ by :func:`landgis.io.registers.read_registers`, checks every register row
 against the red lines (unknown parcels are set aside, like any bad row), and
 returns the raw findings with
 
-* ``rent_arrears`` per lease the zone lets out whose rent due to the as-of
-  date exceeds what was paid (amount owed and months of rent it equals);
-* ``fee_arrears`` per requisition (proxy-requisition) fee not paid;
+* ``rent_arrears`` per lease the zone lets out whose rent fallen due by the
+  as-of date (under its payment schedule, 年付/半年付/季付/月付) exceeds what
+  was paid (amount owed, months of rent it equals, days since the oldest
+  instalment still open fell due);
+* ``fee_arrears`` per requisition (proxy-requisition) fee not paid (days
+  since its due date);
 * ``overuse_leased`` findings carrying the rent owed for the extra land at the
   holder's contract rate since the survey (or the configured start);
 * leased-in findings carrying the rent the zone pays for them each year;
@@ -30,7 +33,13 @@ from landgis.config import Campaign
 from landgis.crs import M2_PER_MU
 from landgis.engine.core import match_key
 from landgis.engine.evaluation import evaluate
-from landgis.engine.money import fee_arrears, lease_rents, overuse_rent, rent_arrears
+from landgis.engine.money import (
+    fee_arrears,
+    lease_rents,
+    overuse_rent,
+    rent_arrears,
+    rent_instalments,
+)
 from landgis.io.registers import REGISTER_KEYS
 from landgis.schema import AUTHORIZED_TENURES
 
@@ -44,6 +53,9 @@ class Accounts:
     raw: gpd.GeoDataFrame
     evaluation: pd.DataFrame | None = None
     problems: list[dict] = field(default_factory=list)
+    #: Every rent instalment due by the as-of date and what settled it
+    #: (:func:`landgis.engine.money.rent_instalments`); ``None`` without leases.
+    instalments: pd.DataFrame | None = None
 
 
 def apply_registers(
@@ -81,21 +93,26 @@ def apply_registers(
         kind: _known_parcels(table, geometry.index, problems) for kind, table in registers.items()
     }
     out = raw.copy()
-    for column in ("amount_owed", "annual_rent", "months_overdue", "score"):
+    for column in ("amount_owed", "annual_rent", "months_overdue", "days_overdue", "score"):
         if column not in out:
             out[column] = np.nan
     rows: list[pd.DataFrame] = []
+    plan = None
 
     leases = tables.get("leases")
     if leases is not None and len(leases):
         leases = _lease_directions(leases, tenure_of, holder_of, problems)
+        terms = {"schedule": campaign.payment_schedule, "due_day": campaign.due_day}
         arrears = rent_arrears(
             leases,
             tables.get("payments"),
             area_mu,
             as_of=as_of,
             tolerance=campaign.arrears_tolerance,
+            basis=campaign.rent_basis,
+            **terms,
         )
+        plan = rent_instalments(leases, tables.get("payments"), area_mu, as_of=as_of, **terms)
         if len(arrears):
             rows.append(
                 pd.DataFrame(
@@ -107,6 +124,7 @@ def apply_registers(
                         "amount_owed": arrears["owed"].to_numpy(),
                         "annual_rent": arrears["annual_rent"].to_numpy(),
                         "months_overdue": arrears["months_overdue"].to_numpy(),
+                        "days_overdue": arrears["days_overdue"].to_numpy(dtype=float),
                         "geometry": geometry.reindex(arrears["parcel_id"]).to_numpy(),
                     }
                 )
@@ -131,6 +149,7 @@ def apply_registers(
                         "parcel_id": owed["parcel_id"].fillna("").to_numpy(dtype=object),
                         "area_m2": shapely.area(geoms),
                         "amount_owed": owed["owed"].to_numpy(),
+                        "days_overdue": owed["days_overdue"].to_numpy(dtype=float),
                         "geometry": geoms,
                     }
                 )
@@ -152,7 +171,7 @@ def apply_registers(
         out = gpd.GeoDataFrame(
             pd.concat([out, extra], ignore_index=True), geometry="geometry", crs=raw.crs
         )
-    return Accounts(raw=out, evaluation=evaluation, problems=problems)
+    return Accounts(raw=out, evaluation=evaluation, problems=problems, instalments=plan)
 
 
 # --------------------------------------------------------------------- checks

@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from landgis.accounts import apply_registers
+from landgis.accounts import _survey_date, apply_registers
 from landgis.config import Campaign, load_campaign
 from landgis.crs import M2_PER_MU, analysis_crs
 from landgis.engine import run
@@ -32,8 +32,18 @@ from landgis.findings import build_findings
 from landgis.io.atomic import atomic_path
 from landgis.io.registers import read_registers
 from landgis.io.vector import Source, read_admin, read_footprints, read_parcels, read_planning
-from landgis.present import category_summary, holder_summary, write_csv, write_gpkg, write_xlsx
+from landgis.present import (
+    category_summary,
+    holder_summary,
+    summary_table,
+    totals,
+    totals_by,
+    write_csv,
+    write_gpkg,
+    write_xlsx,
+)
 from landgis.present.csv import write_table
+from landgis.present.order import pinyin_order
 from landgis.present.summary import labelled
 from landgis.schema import load_aliases
 
@@ -79,6 +89,11 @@ class Audit:
         register was given.
     problems
         Register rows set aside: ``source, row, column, value, problem``.
+    instalments
+        Every rent instalment due by the campaign's ``as_of`` under its lease's
+        payment schedule, with what settled it and the days overdue
+        (:func:`landgis.engine.money.rent_instalments`), when a lease register
+        was given.
     """
 
     findings: gpd.GeoDataFrame
@@ -92,18 +107,29 @@ class Audit:
     report: dict[str, Any] = field(default_factory=dict)
     evaluation: pd.DataFrame | None = None
     problems: list[dict] = field(default_factory=list)
+    instalments: pd.DataFrame | None = None
 
     @property
     def crs(self):
         return self.parcels.crs
 
     def summary(self, by: str = "category") -> pd.DataFrame:
-        """Totals ``by="category"`` (count, m², 亩) or ``by="holder"``."""
+        """Summaries: ``by="category"`` (count, area by its measure, amount per category and
+        working group), ``"holder"`` (use split and totals per holder), or ``"street"``,
+        ``"village"``, ``"group"`` (:meth:`totals` per street …, then a 合计 row)."""
         if by == "category":
-            return category_summary(self.findings)
+            return category_summary(self.findings, parcels=self.parcels)
         if by == "holder":
-            return holder_summary(self.findings, self.holders)
-        raise ValueError(f"by={by!r}; use 'category' or 'holder'.")
+            return holder_summary(self.findings, self.holders, parcels=self.parcels)
+        if by in ("street", "village", "group"):
+            return totals_by(self.findings, by, parcels=self.parcels)
+        raise ValueError(f"by={by!r}; use 'category', 'holder', 'street', 'village' or 'group'.")
+
+    def totals(self) -> dict:
+        """The headline totals (:func:`landgis.present.summary.totals`): the number of
+        findings, 违规用地面积 and 涉及地块面积 (each the area of a union: land counts
+        once) and the amount owed (元)."""
+        return totals(self.findings, parcels=self.parcels)
 
     def to_csv(self, path: str | Path, *, lang: str = "zh") -> Path:
         """Write the enforcement CSV (UTF-8 with BOM, safe cells)."""
@@ -123,6 +149,7 @@ class Audit:
                 "holders": self.holders.reset_index(),
                 "parcel_use": self.parcel_use,
                 "evaluation": None if self.evaluation is None else self.evaluation.reset_index(),
+                "instalments": _dates_as_text(self.instalments),
             },
         )
 
@@ -217,7 +244,7 @@ class Audit:
             if not len(findings):
                 raise ValueError(
                     f"no findings in street {street!r}; streets: "
-                    f"{sorted(set(self.findings['street']) - {''})}"
+                    f"{[s for s in pinyin_order(self.findings['street']) if s]}"
                 )
             layers = _around(findings, layers, street)
             title = f"{title} · {street}"
@@ -235,6 +262,7 @@ class Audit:
             basemap=basemap,
             tianditu_key=tianditu_key,
             orthophoto=orthophoto,
+            totals_parcels=self.parcels,
         )
 
     def write_maps(
@@ -277,6 +305,8 @@ class Audit:
                 self.findings,
                 evaluation=self.evaluation,
                 title=self.campaign.name,
+                parcels=self.parcels,
+                instalments=self.instalments,
             )
         }
         dossiers = write_dossiers(
@@ -337,12 +367,10 @@ class Audit:
                 {f"shp/{p.name}": p for p in self.to_shapefiles(outdir / "shp").values()}
             )
         for name, table in (
-            ("summary.csv", self.summary("category")),
+            ("summary.csv", summary_table(self.findings, parcels=self.parcels)),
             ("holders.csv", self.summary("holder").reset_index()),
         ):
-            written[name] = write_table(
-                labelled(table, lang=lang), outdir / name, float_format="%.4f"
-            )
+            written[name] = write_table(labelled(table, lang=lang), outdir / name)
         if self.evaluation is not None:
             written["evaluation.csv"] = write_table(
                 labelled(self.evaluation.reset_index(), lang=lang),
@@ -402,7 +430,8 @@ class Audit:
         return {
             **self.report,
             "register_problems": self.problems,
-            "categories": summary.to_dict(orient="records"),
+            "categories": _plain_records(summary),
+            "totals": self.totals(),
             "findings": len(self.findings),
         }
 
@@ -413,14 +442,19 @@ class Audit:
         )
 
     def _repr_html_(self) -> str:
+        from landgis.present.units import fmt, headline
+
         table = self.summary("category")
         rows = "".join(
             f"<tr><td>{html.escape(r.category_label)}</td><td><code>{html.escape(r.category)}"
-            f"</code></td><td style='text-align:right'>{r.count}</td>"
-            f"<td style='text-align:right'>{r.area_m2:,.1f}</td>"
-            f"<td style='text-align:right'>{r.area_mu:,.2f}</td></tr>"
+            f"</code></td><td>{html.escape(r.group)}</td>"
+            f"<td style='text-align:right'>{r.count}</td>"
+            f"<td style='text-align:right'>{fmt(r.area_m2, 'm2', suffix=False)}</td>"
+            f"<td style='text-align:right'>{fmt(r.area_mu, 'mu', suffix=False)}</td>"
+            f"<td style='text-align:right'>{fmt(r.amount_owed, 'yuan', suffix=False)}</td></tr>"
             for r in table.itertuples()
         )
+        sums = " · ".join(f"{name} {text}" for name, text in headline(self.totals()))
         repairs = self.report.get("repairs", {})
         note = "".join(
             f"<li>{html.escape(k)}: {html.escape(str(v))}</li>" for k, v in repairs.items()
@@ -430,11 +464,32 @@ class Audit:
             f"{len(self.findings)} findings · {len(self.parcels)} parcels · "
             f"{len(self.footprints)} footprints · CRS "
             f"{html.escape(self.crs.to_string())} · min_area {self.campaign.min_area} m²"
-            "<table><thead><tr><th>类别</th><th>code</th><th>数量</th><th>面积 m²</th>"
-            f"<th>亩</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<div><strong>{html.escape(sums)}</strong>（面积按土地去重，各类之和可大于合计）</div>"
+            "<table><thead><tr><th>类别</th><th>code</th><th>责任工作组</th><th>数量</th>"
+            "<th>面积 m²</th><th>亩</th><th>金额 元</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
             + (f"<details><summary>repairs</summary><ul>{note}</ul></details>" if note else "")
             + "</div>"
         )
+
+
+def _dates_as_text(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A table for the GeoPackage: date cells as ISO text (empty when missing)."""
+    if table is None or not len(table):
+        return None
+    table = table.copy()
+    for column in ("period_start", "period_end", "due_date", "settled"):
+        if column in table:
+            table[column] = table[column].map(lambda d: "" if d is None or d != d else str(d)[:10])
+    return table
+
+
+def _plain_records(table: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts (NaN as null)."""
+    return [
+        {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        for row in table.to_dict(orient="records")
+    ]
 
 
 def audit(
@@ -655,7 +710,7 @@ def audit(
         info["warnings"] = stats["warnings"]
         for message in stats["warnings"]:
             warnings.warn(message, LandgisWarning, stacklevel=2)
-    raw, evaluation, problems = result.raw, None, []
+    raw, evaluation, problems, instalments = result.raw, None, [], None
     if raster_source is not None:
         raw = _built_up_is_not_idle(
             raw, layers["parcels"], raster_source, raster or {}, campaign.idle_ratio
@@ -688,6 +743,7 @@ def audit(
             campaign=campaign,
         )
         raw, evaluation, problems = accounts.raw, accounts.evaluation, accounts.problems
+        instalments = accounts.instalments
         if problems:
             rows = ", ".join(
                 f"{p['source']} row {p['row']}"
@@ -705,12 +761,19 @@ def audit(
             )
             warnings.warn(message, LandgisWarning, stacklevel=2)
     say("building findings")
+    found = (
+        campaign.round_date
+        or _survey_date(layers["footprints"])
+        or (pd.Timestamp(stats["survey_date"]).date() if stats.get("survey_date") else None)
+        or campaign.as_of
+    )
     findings = build_findings(
         raw,
         parcels=layers["parcels"],
         campaign=campaign,
         planning=layers.get("planning"),
         admin=layers.get("admin"),
+        found=found,
     )
     done = time.perf_counter()
 
@@ -736,6 +799,7 @@ def audit(
             }
             for kind, table in tables.items()
         }
+    report["found"] = found.isoformat() if found else None
     if streamed:
         report["inputs"]["footprints"]["rows"] = stats["footprints"]
         report["inputs"]["footprints"]["streamed"] = True
@@ -758,6 +822,7 @@ def audit(
         report=report,
         evaluation=evaluation,
         problems=problems,
+        instalments=instalments,
     )
 
 
@@ -911,6 +976,7 @@ def _trail(layers, *, sources, crs, reprojected, campaign: Campaign, timings) ->
         "inputs": inputs,
         "options": options,
         "deadlines": {k: v.isoformat() for k, v in campaign.deadlines.items()},
+        "deadline_days": dict(campaign.deadline_days),
         "repairs": repairs,
         "warnings": notes,
         "timings": {k: round(v, 3) for k, v in timings.items()},

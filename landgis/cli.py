@@ -417,9 +417,10 @@ def map_command(
 def report(outdir: Path, quiet: bool) -> None:
     """Write OUTDIR/report.xlsx and OUTDIR/dossiers/ from an earlier audit's findings.gpkg.
 
-    report.xlsx is for the coordination group (综合组): a summary per category,
-    working group and street (count, 亩, amounts owed), every finding, one sheet
-    per working group and the per-mu evaluation.  dossiers/<enterprise>.xlsx is
+    report.xlsx is for the coordination group (综合组): the totals (违规用地面积,
+    涉及地块面积 — land counted once — and 欠缴金额 in 元) and the same per
+    category, working group and street, every finding, one sheet per working
+    group, the per-mu evaluation and the rent instalments.  dossiers/<enterprise>.xlsx is
     one page per enterprise (一企一策): parcels, use, findings, amounts, class.
     """
     from landgis.io.outputs import read_outputs
@@ -431,7 +432,15 @@ def report(outdir: Path, quiet: bool) -> None:
         evaluation = layers.get("evaluation")
         if evaluation is not None:
             evaluation = evaluation.set_index("holder")
-        written = [write_report(outdir / "report.xlsx", findings, evaluation=evaluation)]
+        written = [
+            write_report(
+                outdir / "report.xlsx",
+                findings,
+                evaluation=evaluation,
+                parcels=layers["parcels"],
+                instalments=layers.get("instalments"),
+            )
+        ]
         if layers.get("holders") is not None and layers.get("parcel_use") is not None:
             written += write_dossiers(
                 outdir / "dossiers",
@@ -864,30 +873,51 @@ def _interrupt(signum, frame):
 
 
 def _print_summary(result: landgis.Audit, written: dict[str, Path]) -> None:
+    from landgis.present.units import fmt, headline
+
     out = Console()
+    sums = result.totals()
     table = Table(
         title=escape(
             f"landgis audit — {len(result.findings)} findings (CRS {result.crs.to_string()})"
         ),
         title_justify="left",
+        caption="面积按土地去重：同一块地属多个问题只计一次；欠费以元计。"
+        " Land under several findings counts once; money is in yuan.",
+        caption_justify="left",
     )
     for name, justify in (
         ("类别", "left"),
         ("code", "left"),
+        ("责任工作组", "left"),
         ("数量", "right"),
-        ("面积 m²", "right"),
-        ("亩", "right"),
+        ("面积（亩）", "right"),
+        ("金额（元）", "right"),
     ):
         table.add_column(name, justify=justify)
     for row in result.summary().itertuples():
         table.add_row(
             escape(terminal_text(row.category_label)),
             escape(terminal_text(row.category)),
+            escape(terminal_text(row.group)),
             str(row.count),
-            f"{row.area_m2:,.1f}",
-            f"{row.area_mu:,.2f}",
+            fmt(row.area_mu, "mu", suffix=False),
+            fmt(row.amount_owed, "yuan", suffix=False),
+        )
+    table.add_section()
+    table.add_row("合计：问题总数", "", "", str(sums["findings"]), "", "")
+    table.add_row(
+        "合计：违规用地面积", "violation", "", "", fmt(sums["violation_mu"], "mu", suffix=False), ""
+    )
+    table.add_row(
+        "合计：涉及地块面积", "parcel", "", "", fmt(sums["parcel_mu"], "mu", suffix=False), ""
+    )
+    if sums["amount_owed"]:
+        table.add_row(
+            "合计：欠缴金额", "money", "", "", "", fmt(sums["amount_owed"], "yuan", suffix=False)
         )
     out.print(table)
+    out.print(" · ".join(f"{name} {text}" for name, text in headline(sums)), highlight=False)
     for key, value in result.report.get("repairs", {}).items():
         _say(f"repaired: {key} = {value}", console=out)
     for path in written.values():

@@ -19,7 +19,14 @@ from typing import Any
 from landgis.errors import ConfigError
 from landgis.rules import CATEGORIES
 
-__all__ = ["Campaign", "EvaluationScheme", "Indicator", "load_campaign"]
+__all__ = [
+    "DEADLINE_BASES",
+    "DEFAULT_DEADLINE_DAYS",
+    "Campaign",
+    "EvaluationScheme",
+    "Indicator",
+    "load_campaign",
+]
 
 #: Campaign stages and their default deadlines.
 DEFAULT_DEADLINES: dict[str, dt.date] = {
@@ -28,6 +35,24 @@ DEFAULT_DEADLINES: dict[str, dt.date] = {
     "rectify": dt.date(2024, 12, 31),  # 限期整改红线外违规用地
     "plan": dt.date(2024, 12, 31),  # 一企一策、一事一议
     "monitor": dt.date(2025, 12, 31),  # 巩固提升、长效管护: changes between surveys
+}
+
+#: Days a case first found after its stage's campaign deadline gets, counted from the
+#: round (survey) in which it was found.  landgis' defaults, not the campaign's: a month
+#: to verify, a quarter to recover arrears, rectify or change use, half a year for a plan.
+DEFAULT_DEADLINE_DAYS: dict[str, int] = {
+    "verify": 30,
+    "arrears": 90,
+    "rectify": 90,
+    "plan": 180,
+    "monitor": 90,
+}
+
+#: How a finding's deadline was set (``deadline_basis``): code → Chinese wording.
+DEADLINE_BASES: dict[str, str] = {
+    "campaign": "工作方案时限",
+    "round": "自发现之日起算",
+    "hand": "人工设定",
 }
 
 
@@ -131,11 +156,27 @@ class Campaign:
         park; findings there go to ``agricultural_park_group``.
     as_of
         The date rents and fees are due to (default: the day of the run).
+    round_date
+        The day this round's findings were found (the survey): a finding whose
+        stage's campaign deadline lies before it gets ``deadline_days`` from it
+        instead.  Default: the footprints' survey date, else ``as_of``; with
+        neither, every finding keeps the campaign's deadline.
+    deadline_days
+        Stage (or category code) → days a finding found after its campaign
+        deadline has, counted from ``round_date`` (:data:`DEFAULT_DEADLINE_DAYS`).
     overuse_rent_from
         Over-use on leased land owes rent for the extra area from this date
         (default: the survey date of the footprints, when they carry one).
     arrears_tolerance
         Amounts owed up to this many 元 are not arrears (rounding).
+    payment_schedule, due_day
+        Payment schedule (``annual`` 年付, ``half_yearly`` 半年付, ``quarterly``
+        季付, ``monthly`` 月付) and due day (days after each period starts; 0:
+        in advance) of leases whose register row gives none.
+    rent_basis
+        ``schedule`` (default): arrears are the rent that fell due under the
+        payment schedule, minus what was paid; ``accrual``: the rent earned
+        day by day, minus what was paid.
     evaluation
         The per-mu evaluation scheme.
     """
@@ -151,8 +192,13 @@ class Campaign:
     agricultural_park_zones: tuple[str, ...] = ("现代农业园",)
     agricultural_park_group: str = "现代农业园农业农村组"
     as_of: dt.date | None = None
+    round_date: dt.date | None = None
+    deadline_days: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_DEADLINE_DAYS))
     overuse_rent_from: dt.date | None = None
     arrears_tolerance: float = 1.0
+    payment_schedule: str = "annual"
+    due_day: int = 0
+    rent_basis: str = "schedule"
     evaluation: EvaluationScheme = field(default_factory=EvaluationScheme)
 
     @property
@@ -169,18 +215,56 @@ class Campaign:
             raise ConfigError(f"grid_size={self.grid_size} must be positive (metres).")
         if not 0 < self.planning_share <= 1:
             raise ConfigError(f"planning_share={self.planning_share} must lie in (0, 1].")
-        unknown = set(self.deadlines) - set(DEFAULT_DEADLINES) - set(CATEGORIES)
-        if unknown:
-            raise ConfigError(
-                f"deadlines for unknown stage or category {sorted(unknown)}; use a stage "
-                f"{list(DEFAULT_DEADLINES)} or a category code {list(CATEGORIES)}."
-            )
+        for what, table in (("deadlines", self.deadlines), ("deadline days", self.deadline_days)):
+            unknown = set(table) - set(DEFAULT_DEADLINES) - set(CATEGORIES)
+            if unknown:
+                raise ConfigError(
+                    f"{what} for unknown stage or category {sorted(unknown)}; use a stage "
+                    f"{list(DEFAULT_DEADLINES)} or a category code {list(CATEGORIES)}."
+                )
+        for key, days in self.deadline_days.items():
+            if not (isinstance(days, int) and days >= 0):
+                raise ConfigError(f"deadline days {key} = {days!r} must be a whole number ≥ 0.")
+        from landgis.engine.money import RENT_BASES, SCHEDULE_LABELS, SCHEDULES
+
+        if self.payment_schedule not in SCHEDULES:
+            words = "、".join(f"{w}（{c}）" for c, w in SCHEDULE_LABELS.items())
+            raise ConfigError(f"payment_schedule = {self.payment_schedule!r}; use one of {words}.")
+        if self.rent_basis not in RENT_BASES:
+            raise ConfigError(f"rent_basis = {self.rent_basis!r}; use one of {list(RENT_BASES)}.")
 
     def deadline(self, code: str) -> dt.date | None:
-        """The deadline of a category: its own entry, else its stage's."""
+        """The campaign deadline of a category: its own entry, else its stage's."""
         if code in self.deadlines:
             return self.deadlines[code]
         return self.deadlines.get(CATEGORIES[code].stage)
+
+    def days_for(self, code: str) -> int:
+        """Days a finding of this category found after its campaign deadline has."""
+        if code in self.deadline_days:
+            return int(self.deadline_days[code])
+        stage = CATEGORIES[code].stage
+        return int(self.deadline_days.get(stage, DEFAULT_DEADLINE_DAYS.get(stage, 90)))
+
+    def deadline_for(self, code: str, found: dt.date | None) -> tuple[dt.date | None, str]:
+        """The deadline of a finding of category ``code`` found on ``found``, and its basis.
+
+        The campaign's deadline (basis ``"campaign"``), unless the finding was
+        found after it: then ``found`` + :meth:`days_for` (basis ``"round"``).
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> c = Campaign()
+        >>> c.deadline_for("outside_redline", dt.date(2024, 3, 15))
+        (datetime.date(2024, 12, 31), 'campaign')
+        >>> c.deadline_for("outside_redline", dt.date(2025, 4, 1))  # 90 days
+        (datetime.date(2025, 6, 30), 'round')
+        """
+        campaign = self.deadline(code)
+        if found is None or campaign is None or found <= campaign:
+            return campaign, "campaign"
+        return found + dt.timedelta(days=self.days_for(code)), "round"
 
     def with_options(self, **options: Any) -> Campaign:
         """A copy with the options that are not ``None`` replaced."""
@@ -188,8 +272,14 @@ class Campaign:
 
 
 _SECTIONS = {
-    "campaign": {"name", "as_of"},
-    "money": {"overuse_rent_from", "arrears_tolerance"},
+    "campaign": {"name", "as_of", "round_date", "days"},
+    "money": {
+        "overuse_rent_from",
+        "arrears_tolerance",
+        "payment_schedule",
+        "due_day",
+        "rent_basis",
+    },
     "evaluation": {
         "indicators",
         "small_indicators",
@@ -263,7 +353,42 @@ def load_campaign(source: Campaign | Mapping[str, Any] | str | Path | None = Non
         kwargs["name"] = str(data["campaign"]["name"])
     if "as_of" in data.get("campaign", {}):
         kwargs["as_of"] = _as_date(data["campaign"]["as_of"], origin=origin, key="campaign.as_of")
+    if "round_date" in data.get("campaign", {}):
+        kwargs["round_date"] = _as_date(
+            data["campaign"]["round_date"], origin=origin, key="campaign.round_date"
+        )
+    if "days" in data.get("campaign", {}):
+        days = data["campaign"]["days"]
+        if not isinstance(days, Mapping):
+            raise ConfigError(
+                f"{origin}: campaign.days must be a table, e.g. [campaign.days] rectify = 90."
+            )
+        table = dict(DEFAULT_DEADLINE_DAYS)
+        for key, value in days.items():
+            number = _as_float(value, origin=origin, key=f"campaign.days.{key}")
+            if number != int(number):
+                raise ConfigError(f"{origin}: campaign.days.{key} = {value!r}: whole days.")
+            table[str(key)] = int(number)
+        kwargs["deadline_days"] = table
     money = data.get("money", {})
+    if "payment_schedule" in money:
+        from landgis.engine.money import SCHEDULE_LABELS, parse_schedule
+
+        code = parse_schedule(money["payment_schedule"])
+        if code is None:
+            words = "、".join(SCHEDULE_LABELS.values())
+            raise ConfigError(
+                f"{origin}: money.payment_schedule = {money['payment_schedule']!r}; "
+                f"use one of {words}."
+            )
+        kwargs["payment_schedule"] = code
+    if "due_day" in money:
+        number = _as_float(money["due_day"], origin=origin, key="money.due_day")
+        if number != int(number):
+            raise ConfigError(f"{origin}: money.due_day = {money['due_day']!r}: whole days.")
+        kwargs["due_day"] = int(number)
+    if "rent_basis" in money:
+        kwargs["rent_basis"] = str(money["rent_basis"]).strip()
     if "overuse_rent_from" in money:
         kwargs["overuse_rent_from"] = _as_date(
             money["overuse_rent_from"], origin=origin, key="money.overuse_rent_from"

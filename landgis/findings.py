@@ -8,6 +8,7 @@ from content (category, holder, parcels, position), not from row order.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import geopandas as gpd
@@ -49,7 +50,9 @@ EXTRA_COLUMNS = [
     "amount_owed",
     "annual_rent",
     "months_overdue",
+    "days_overdue",
     "score",
+    "deadline_basis",
 ]
 
 #: Categories whose rows are pieces of land; ``min_area`` drops the slivers.
@@ -72,6 +75,7 @@ def build_findings(
     campaign: Campaign,
     planning: gpd.GeoDataFrame | None = None,
     admin: gpd.GeoDataFrame | None = None,
+    found: dt.date | None = None,
 ) -> gpd.GeoDataFrame:
     """Filter, route, locate and identify the engine's raw findings.
 
@@ -85,12 +89,18 @@ def build_findings(
         Deadlines, ``min_area`` and the agricultural-park routing.
     planning, admin
         Optional layers: the agricultural park zone(s) and the street/village areas.
+    found
+        The day this round found the findings (the survey; default
+        ``campaign.round_date``).  A finding found after its category's campaign
+        deadline gets a deadline counted from it (``Campaign.deadline_for``);
+        ``deadline_basis`` says which: ``campaign`` or ``round``.
 
     Returns
     -------
     geopandas.GeoDataFrame
         Columns :data:`COLUMNS` + :data:`EXTRA_COLUMNS` and ``geometry``,
-        sorted by category (DOMAIN.md's order), street, holder and id.
+        sorted by category (DOMAIN.md's order), street and holder (in pinyin
+        order) and id.
     """
     df = raw.copy()
     for col in ("holder", "parcel_id", "other_holder", "other_parcel_id"):
@@ -101,6 +111,7 @@ def build_findings(
         "amount_owed",
         "annual_rent",
         "months_overdue",
+        "days_overdue",
         "score",
     ):
         if col not in df:
@@ -132,12 +143,19 @@ def build_findings(
     if planning is not None and len(planning) and len(df):
         in_park = _in_zones(points, planning, campaign.agricultural_park_zones)
         df.loc[in_park, "group"] = campaign.agricultural_park_group
-    df["deadline"] = [campaign.deadline(c) for c in df["category"]]
+    when = found or campaign.round_date
+    due = [campaign.deadline_for(c, when) for c in df["category"]]
+    df["deadline"] = [d for d, _ in due]
+    df["deadline_basis"] = [b for _, b in due]
     df["finding_id"] = _finding_ids(df, geoms)
 
     rank = {code: i for i, code in enumerate(CATEGORIES)}
     df["_rank"] = df["category"].map(rank)
-    df = df.sort_values(["_rank", "street", "holder", "finding_id"], kind="stable")
+    from landgis.present.order import pinyin_key
+
+    df["_street"] = df["street"].map(pinyin_key)  # for people: 城东 before 京泰路
+    df["_holder"] = df["holder"].map(pinyin_key)
+    df = df.sort_values(["_rank", "_street", "_holder", "finding_id"], kind="stable")
     out = gpd.GeoDataFrame(df[[*COLUMNS, *EXTRA_COLUMNS]], geometry=df.geometry.values, crs=raw.crs)
     return out.reset_index(drop=True)
 

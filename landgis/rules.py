@@ -6,9 +6,9 @@ here: they are campaign configuration (:mod:`landgis.config`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-__all__ = ["CATEGORIES", "DEPARTMENTS", "GROUPS", "Category"]
+__all__ = ["CATEGORIES", "DEPARTMENTS", "GROUPS", "MEASURES", "Category"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,19 @@ class Category:
     #: natural-resources and planning bureau takes every red-line case, urban
     #: management what stands outside every red line or without a lease.
     departments: tuple[str, ...] = ()
+    #: How the category counts in the totals (:data:`MEASURES`): its pieces of land in
+    #: 违规用地面积, its parcels in 涉及地块面积, or its amount in 元.
+    measure: str = "parcel"
 
+
+#: The totals and what counts in each (总计口径).  An area total is the area of the
+#: union of its land, so land under two findings counts once; money is in 元, never 亩.
+MEASURES: dict[str, str] = {
+    "violation": "违规用地面积",  # the pieces of land used beyond any grant
+    "parcel": "涉及地块面积",  # the red lines that parcel-level cases concern
+    "money": "金额",  # amounts owed (元)
+    "change": "变化用地面积",  # use changed between two surveys (landgis change)
+}
 
 #: Working groups, Chinese name → English name.
 GROUPS: dict[str, str] = {
@@ -97,7 +109,7 @@ _ROWS = [
     ),
     Category(
         "idle_leased",
-        "租而未用（企业承租）",
+        "租出未用",
         "Leased out, left idle",
         "一企一策，盘活或收回",
         "One plan per enterprise: put to use or take back",
@@ -211,8 +223,21 @@ _ROWS = [
     ),
 ]
 
+_MEASURE = {
+    **dict.fromkeys(
+        ("overuse_leased", "unleased_use", "overuse_requisitioned", "outside_redline"),
+        "violation",
+    ),
+    "encroachment": "violation",
+    "rent_arrears": "money",
+    "fee_arrears": "money",
+    **dict.fromkeys(("use_new", "use_grown", "use_removed"), "change"),
+}
+
 #: Category code → :class:`Category`, in DOMAIN.md's order.
-CATEGORIES: dict[str, Category] = {row.code: row for row in _ROWS}
+CATEGORIES: dict[str, Category] = {
+    row.code: replace(row, measure=_MEASURE.get(row.code, "parcel")) for row in _ROWS
+}
 
 
 #: Department → the categories it receives (its own map, its own list).

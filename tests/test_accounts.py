@@ -46,14 +46,17 @@ def test_contract_years_and_leap_years():
     assert accrued(36_500, D(2023, 1, 1), None, D(2023, 12, 31)) == pytest.approx(36_500)
     # 2024-02-01 → 2025-02-01 holds 29 Feb 2024: 366 days; 29 days of it → 36,600 × 29/366.
     assert accrued(36_600, D(2024, 2, 1), None, D(2024, 2, 29)) == pytest.approx(2_900)
-    # A lease starting on 29 Feb: its anniversary in 2025 is 28 Feb.
-    assert accrued(36_500, D(2024, 2, 29), None, D(2025, 2, 27)) == pytest.approx(36_500)
+    # A lease starting on 29 Feb: its first year ends on 28 Feb 2025 (Civil Code art. 202),
+    # 366 days; a day short of it is not the whole year's rent.
+    assert accrued(36_600, D(2024, 2, 29), None, D(2025, 2, 28)) == pytest.approx(36_600)
+    assert accrued(36_600, D(2024, 2, 29), None, D(2025, 2, 27)) == pytest.approx(36_500)
     # Nothing before the start, nothing after the end.
     assert accrued(36_500, D(2024, 7, 1), None, D(2024, 6, 30)) == 0
     assert accrued(36_500, D(2022, 1, 1), D(2022, 12, 31), D(2024, 6, 30)) == pytest.approx(36_500)
 
 
-def test_partial_payments_and_a_lease_starting_mid_year():
+def test_partial_payments_and_a_lease_starting_mid_year_accrued():
+    # The accrual view (rent_basis = "accrual"): rent earned day by day.
     # 15 亩 × 1,200 元 = 18,000 a year from 2023-07-01 (a contract year of 366 days:
     # it holds 29 Feb 2024).  To 2024-03-31: 275 days → 18,000 × 275/366 = 13,524.59.
     # Paid 6,000 in the register and 3,000 in the payments table: owed 4,524.59,
@@ -66,7 +69,7 @@ def test_partial_payments_and_a_lease_starting_mid_year():
             "date": pd.to_datetime(["2024-01-15", "2024-05-01"]),
         }
     )
-    owed = rent_arrears(table, payments, AREA, as_of=D(2024, 3, 31)).iloc[0]
+    owed = rent_arrears(table, payments, AREA, as_of=D(2024, 3, 31), basis="accrual").iloc[0]
     assert owed["due"] == pytest.approx(18_000 * 275 / 366)
     assert owed["paid"] == 9_000  # the May payment comes after the as-of date
     assert owed["owed"] == pytest.approx(18_000 * 275 / 366 - 9_000)
@@ -210,8 +213,10 @@ def test_registers_through_the_cli_report_and_map(tmp_path):
 
     csv = pd.read_csv(out / "findings.csv", encoding="utf-8-sig", dtype={"parcel_id": str})
     by = csv.set_index("category")
-    # 甲: 18,000 a year from 2023-01-01; to 2024-06-30: 18,000 + 18,000 × 182/366; paid 18,000.
-    assert by.loc["rent_arrears", "amount_owed"] == pytest.approx(18_000 * 182 / 366, abs=0.01)
+    # 甲: 18,000 a year from 2023-01-01, 年付 in advance (the default): due 2023-01-01 and
+    # 2024-01-01 → 36,000; paid 18,000 → owed 18,000, open since 2024-01-01 (181 days).
+    assert by.loc["rent_arrears", "amount_owed"] == pytest.approx(18_000)
+    assert by.loc["rent_arrears", "days_overdue"] == 181
     assert by.loc["fee_arrears", "amount_owed"] == pytest.approx(180_000)
     # Over-use: 30 × 100 m² = 4.5 亩 × 1,200 from the survey (2024-01-01) to 2024-06-30:
     # 182 of a 366-day contract year.

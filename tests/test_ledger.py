@@ -117,9 +117,14 @@ def test_hand_entries_survive_two_further_rounds(story):
     jin = cases.loc[case_of(story, JIN, "idle_requisitioned")]
     assert (jin["status"], jin["person"], jin["status_round"]) == ("待确认销号", "赵六", "R2")
 
-    jia = cases.loc[case_of(story, JIA, "outside_redline")]  # disposed by hand, still there
-    assert (jia["status"], jia["last_round"]) == ("已处置", "R3")
+    # 嘉禾's shed outside the red line, declared disposed (已处置) after R2, is found again
+    # by R3: the case is reopened as a relapse (反弹), with its history.
+    jia = cases.loc[case_of(story, JIA, "outside_redline")]
+    assert (jia["status"], jia["last_round"], jia["status_round"]) == ("待核实", "R3", "R3")
+    assert "反弹" in jia["notes"] and "原为已处置" in jia["notes"]
     assert jia["area_m2"] == pytest.approx(1000)
+    kinds = story.history(jia.name)["kind"].tolist()
+    assert kinds == ["opened", "set", "relapse"]
 
     over = cases.loc[case_of(story, LYU, "overuse_leased")]
     assert (over["status"], over["status_round"]) == ("待确认销号", "R3")

@@ -301,13 +301,18 @@ def worked_ledger(tmp_path_factory):
     return three_rounds(tmp_path_factory.mktemp("ledger") / "cases.sqlite")
 
 
-def _expected(cases: pd.DataFrame, as_of: dt.date, round_name: str, latest: str):
+VIOLATIONS = ["overuse_requisitioned", "overuse_leased", "outside_redline", "unleased_use",
+              "encroachment"]  # fmt: skip
+
+
+def _expected(cases: pd.DataFrame, as_of: dt.date, round_name: str, latest: str, relapsed=()):
     c = cases[cases["status"] != "已合并"].copy()
     c["street"] = c["street"].replace("", "（未定街道）")
     is_open = c["status"].isin(["待核实", "整改中", "移交司法"])
     late = pd.to_datetime(c["deadline"]) < pd.Timestamp(as_of)
     this_round = c["status_round"] == round_name
     disposed = c["status"].isin(["待确认销号", "已处置", "已销号"]) & this_round
+    violation = c["area_mu"].where(c["category"].isin(VIOLATIONS), 0.0)
     out = pd.DataFrame(
         {
             "group": c["group"],
@@ -321,9 +326,12 @@ def _expected(cases: pd.DataFrame, as_of: dt.date, round_name: str, latest: str)
             "done_but_seen": (
                 c["status"].isin(["已处置", "已销号"]) & (c["last_round"] == latest)
             ).astype(int),
-            "open_mu": c["area_mu"].where(is_open, 0.0),
-            "overdue_mu": c["area_mu"].where(is_open & late, 0.0),
-            "disposed_round_mu": c["area_mu"].where(disposed, 0.0),
+            "relapsed": c["case_id"].isin(relapsed).astype(int),
+            # 违规用地面积 only: land-use violations (none of them overlap in this story, so
+            # the union is the sum); parcel-level and money cases add no 亩.
+            "open_mu": violation.where(is_open, 0.0),
+            "overdue_mu": violation.where(is_open & late, 0.0),
+            "disposed_round_mu": violation.where(disposed, 0.0),
         }
     )
     return out.groupby(["group", "street"]).sum()
@@ -335,7 +343,11 @@ def test_progress_numbers_equal_the_ledgers(worked_ledger, as_of):
     report = progress_report(ledger, as_of=as_of)
     latest = ledger.rounds()["round"].iloc[-1]
     assert report.round == latest
-    expected = _expected(ledger.cases(geometry=False), dt.date.fromisoformat(as_of), latest, latest)
+    history = ledger.history()
+    relapsed = set(history.loc[history["kind"] == "relapse", "case_id"])
+    expected = _expected(
+        ledger.cases(geometry=False), dt.date.fromisoformat(as_of), latest, latest, relapsed
+    )
     got = report.table.iloc[:-1].set_index(["group", "street"]).sort_index()
     pd.testing.assert_frame_equal(
         got[expected.columns], expected.sort_index(), check_dtype=False, atol=1e-4
@@ -363,13 +375,18 @@ def test_progress_story(worked_ledger):
     judicial = late[late["status"] == "移交司法"]
     assert len(judicial) == 1 and not judicial["overdue"].iloc[0]  # its own deadline 2025-03-31
     # R3 disposed 绿源's over-use (gone from the survey); in R2 the survey cleared 金鼎's
-    # idle land, 宏远 was confirmed gone and 嘉禾 declared disposed by hand (绿源's shed,
-    # gone in R2, came back in R3 and is open again)
-    assert total["disposed_round"] == 1 and total["done_but_seen"] == 1
+    # idle land and 宏远 was confirmed gone; 嘉禾, declared disposed by hand after R2, was
+    # found again by R3: reopened as a relapse (反弹), counted in R3 (绿源's shed, gone in
+    # R2, came back in R3 from 待确认销号: reappeared, not a relapse).
+    assert total["disposed_round"] == 1 and total["done_but_seen"] == 0
+    assert (total["relapsed"], total["relapsed_round"]) == (1, 1)
+    relapse = r.cases[r.cases["relapsed_round"]]
+    assert relapse["holder"].tolist() == ["泰州嘉禾农业发展有限公司"]
     earlier = progress_report(worked_ledger, as_of="2024-07-01", round="R2").table.iloc[-1]
-    assert earlier["disposed_round"] == 3
-    # 金鼎 13.65 亩 and 宏远 3 亩 as last seen, 嘉禾 as surveyed in R3 (1 000 m²)
-    assert earlier["disposed_round_mu"] == pytest.approx(13.65 + 3.0 + 1.5)
+    assert earlier["disposed_round"] == 2 and earlier["relapsed_round"] == 0
+    # 违规用地面积 disposed in R2: 宏远's 40 × 50 m² = 3 亩 (金鼎's idle land is a parcel-level
+    # case: no 违规用地面积)
+    assert earlier["disposed_round_mu"] == pytest.approx(3.0)
     with pytest.raises(landgis.LandgisError, match="no round"):
         progress_report(worked_ledger, round="R9")
 
@@ -391,7 +408,7 @@ def test_progress_files(worked_ledger, tmp_path):
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert [r[header.index("逾期")] for r in rows] == report.table["overdue"].tolist()
     assert all(isinstance(r[header.index("案件数")], int) for r in rows)
-    assert all(isinstance(r[header.index("未办结面积（亩）")], float | int) for r in rows)
+    assert all(isinstance(r[header.index("未办结违规用地面积（亩）")], float | int) for r in rows)
     cases = wb["案件明细"]
     head = [c.value for c in cases[1]]
     late = head.index("是否逾期")

@@ -170,9 +170,14 @@ def test_registers_of_the_sample_park():
                           planning=landgis.get_path("planning"), admin=landgis.get_path("admin"),
                           registers=[folder / "registers.xlsx"], config=folder / "campaign.toml")
     f = a.findings
-    owed = f[f["category"] == "rent_arrears"].set_index("holder")["amount_owed"]
-    assert owed.to_dict() == pytest.approx({LVYUAN: 18_000 * 182 / 366,
-                                            HENGXIN: 12_000 * 182 / 366})
+    rent = f[f["category"] == "rent_arrears"].set_index("holder")
+    # 绿源: 18,000 a year from 2023-01-01, 季付, due 10 days into each quarter: six quarters
+    # fell due by 2024-06-30 (the last on 2024-04-11) = 27,000; paid 18,000 → 9,000, open
+    # since 2024-01-11 (20 + 29 + 31 + 30 + 31 + 30 = 171 days).  恒信: 12,000 年付 due
+    # 2024-01-01, nothing paid → 12,000, 181 days.  盛达: 半年付 4,500 × 4 = 18,000, paid.
+    assert rent["amount_owed"].to_dict() == {LVYUAN: 9_000, HENGXIN: 12_000}
+    assert rent["days_overdue"].to_dict() == {LVYUAN: 171, HENGXIN: 181}
+    assert rent["months_overdue"].to_dict() == {LVYUAN: 6, HENGXIN: 12}
     over = f[f["category"] == "overuse_leased"].iloc[0]
     assert over["amount_owed"] == pytest.approx(2.25 * 1200 * 108 / 365)
     fee = f[f["category"] == "fee_arrears"].iloc[0]

@@ -150,16 +150,16 @@ ADMIN = [
 
 # The registers (台账), as the office keeps them; figures worked out in README.md.
 # 宗地代码, 承租方/出租方, 租赁方向, 租赁面积（亩）, 租金单价（元/亩/年）,
-# 起租日期, 到期日期, 已缴租金
+# 起租日期, 到期日期, 已缴租金, 缴款方式, 缴款日 (days after each period starts)
 LEASES = [
-    ("321202001003", LVYUAN, "租出", 15, 1200, "2023-01-01", "2032-12-31", 18000),
-    ("321202002003", HENGXIN, "租出", 15, 800, "2024-01-01", "2033-12-31", 0),
-    ("321202002006", SHENGDA, "租出", 15, 600, "2022-07-01", "2024-06-30", 18000),
-    ("321202001002", ZHUZHUANG, "租入", 15, 600, "2020-01-01", "2034-12-31", None),
-    ("321202001004", ZHUZHUANG, "租入", 30, 600, "2020-01-01", "2034-12-31", None),
-    ("321202002004", YINGCHUN, "租入", 15, 700, "2021-01-01", "2035-12-31", None),
-    ("321202003001", ZHOUZHUANG, "租入", 15, 500, "2021-01-01", "2035-12-31", None),
-    ("321209999999", "泰州某某有限公司", "租出", 10, 900, "2023-01-01", "2027-12-31", 0),
+    ("321202001003", LVYUAN, "租出", 15, 1200, "2023-01-01", "2032-12-31", 18000, "季付", 10),
+    ("321202002003", HENGXIN, "租出", 15, 800, "2024-01-01", "2033-12-31", 0, "年付", 0),
+    ("321202002006", SHENGDA, "租出", 15, 600, "2022-07-01", "2024-06-30", 18000, "半年付", 0),
+    ("321202001002", ZHUZHUANG, "租入", 15, 600, "2020-01-01", "2034-12-31", None, "", None),
+    ("321202001004", ZHUZHUANG, "租入", 30, 600, "2020-01-01", "2034-12-31", None, "", None),
+    ("321202002004", YINGCHUN, "租入", 15, 700, "2021-01-01", "2035-12-31", None, "", None),
+    ("321202003001", ZHOUZHUANG, "租入", 15, 500, "2021-01-01", "2035-12-31", None, "", None),
+    ("321209999999", "泰州某某有限公司", "租出", 10, 900, "2023-01-01", "2027-12-31", 0, "年付", 0),
 ]
 # 宗地代码, 权利人, 应缴费用（元）, 已缴费用（元）, 缴费期限
 FEES = [
@@ -194,6 +194,8 @@ def registers_workbook(path: Path) -> None:
                 "起租日期",
                 "到期日期",
                 "已缴租金",
+                "缴款方式",
+                "缴款日",
             ],
             LEASES,
         ),
@@ -271,8 +273,8 @@ def build() -> dict[str, gpd.GeoDataFrame]:
     return {"parcels": parcels, "footprints": footprints, "planning": planning, "admin": admin}
 
 
-def main() -> None:
-    for name, frame in build().items():
+def main(*, registers_only: bool = False) -> None:
+    for name, frame in ({} if registers_only else build()).items():
         path = HERE / f"{name}.gpkg"
         path.unlink(missing_ok=True)
         frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
@@ -282,4 +284,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(registers_only="--registers-only" in sys.argv)

@@ -33,7 +33,7 @@ FIGURES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "rule-idle.png": (
         ("idle_requisitioned", "idle_leased"),
-        "闲置：征而未用、租而未用（企业承租）",
+        "闲置：征而未用、租出未用",
     ),
     "rule-leased-in.png": (
         ("leased_in_used", "leased_in_idle", "leased_in_unused"),

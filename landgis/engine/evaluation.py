@@ -80,8 +80,8 @@ def evaluate(
     pandas.DataFrame
         Indexed by holder: ``land_mu``, the indicator values, one
         ``score_<indicator>`` per indicator used, ``score`` (0–100 × cap) and
-        ``efficiency_class`` (A/B/C/D, or 免评 when exempt, or 无数据 when no
-        indicator could be computed).
+        ``efficiency_class`` (A/B/C/D, or 免评 when exempt — without a score —
+        or 无数据 when no indicator could be computed).
     """
     table = enterprises.copy()
     if "year" in table:
@@ -120,6 +120,9 @@ def evaluate(
     if "established" in table:
         limit = pd.Timestamp(as_of) - pd.Timedelta(days=round(365.25 * scheme.protection_years))
         exempt |= table["established"] > limit
-    out.loc[exempt.reindex(out.index, fill_value=False), "efficiency_class"] = "免评"
+    exempt = exempt.reindex(out.index, fill_value=False).to_numpy(dtype=bool)
+    out.loc[exempt, "efficiency_class"] = "免评"
+    # An enterprise not rated has no score: its indicators stay, for information.
+    out.loc[exempt, [c for c in out.columns if c == "score" or c.startswith("score_")]] = np.nan
     out.index.name = "holder"
     return out

@@ -70,6 +70,8 @@ SHAPEFILE_FIELDS: dict[str, str] = {
     "amount_owed": "AMT_OWED",
     "annual_rent": "ANNUAL_RNT",
     "months_overdue": "MONTHS_DUE",
+    "days_overdue": "DAYS_DUE",
+    "deadline_basis": "DL_BASIS",
     "score": "SCORE",
     # parcels
     "tenure": "TENURE",

@@ -11,7 +11,7 @@ from landgis.errors import InputFileError
 __all__ = ["read_outputs"]
 
 LAYERS = ("findings", "parcels", "footprints", "planning", "admin")
-TABLES = ("holders", "parcel_use", "evaluation")
+TABLES = ("holders", "parcel_use", "evaluation", "instalments")
 
 
 def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:
@@ -51,6 +51,7 @@ def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:
         "village",
         "departments",
         "deadline",
+        "deadline_basis",
     ):
         if column in out["findings"]:
             out["findings"][column] = out["findings"][column].fillna("").astype(object)

@@ -62,6 +62,8 @@ COLUMN_KINDS: dict[str, str] = {
     "established": "date",
     "direction": "direction",
     "exempt": "flag",
+    "payment_schedule": "schedule",
+    "due_day": "days",
 }
 _TOTAL_ROWS = {"合计", "总计", "小计", "total", "sum"}
 _TRUE = {"是", "y", "yes", "true", "1", "√", "豁免"}
@@ -493,6 +495,23 @@ def _parse(frame: pd.DataFrame, spec: LayerSpec, aliases: Aliases, origin: str) 
             failed = (words != "") & ~values.isin(["leased_in", "leased_out"])
             refuse(failed, column, raw, "not 租入 or 租出")
             out[column] = values
+        elif kind == "schedule":  # 缴款方式: 年付 / 半年付 / 季付 / 月付
+            from landgis.engine.money import parse_schedule
+
+            words = as_text(raw)
+            values = words.map(lambda w: (parse_schedule(w) or "?") if w else "")
+            failed = values == "?"
+            note(raw.index[failed], column, raw[failed], "not 年付, 半年付, 季付 or 月付")
+            bad |= failed
+            out[column] = values.where(~failed, "")
+        elif kind == "days":  # whole days, may be negative (due before the period starts)
+            values = raw.map(_number)
+            failed = (values.isna() & raw.map(_filled).astype(bool)) | (
+                values.notna() & (values != values.round())
+            )
+            note(raw.index[failed], column, raw[failed], "not a whole number of days")
+            bad |= failed
+            out[column] = values.astype(float)
         elif kind == "flag":
             words = as_text(raw).str.casefold()
             refuse(~words.isin(_TRUE | _FALSE), column, raw, "not 是 or 否")

@@ -198,6 +198,12 @@ def ledger() -> None:
     is_flag=True,
     help="Open no case for new findings narrower than --tolerance (survey-shift slivers).",
 )
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Campaign file whose [campaign.days] give a case opened (or reopened as 反弹) after "
+    "its campaign deadline a deadline counted from this round (default: the audit's).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 def ledger_update(
     outdir: Path,
@@ -207,11 +213,14 @@ def ledger_update(
     tolerance,
     min_overlap,
     skip_thin,
+    config,
     quiet,
 ) -> None:
     """Enter the audit in OUTDIR (a `landgis audit` output folder) as a new round.
 
-    Creates the ledger file on the first round.
+    Creates the ledger file on the first round.  A case disposed of or closed
+    whose violation is found again is reopened (反弹); a leased-in parcel that
+    moves between 租而未用, 租而有用 and 租而无用 keeps its case.
     """
     from landgis.monitor.ledger import Ledger
 
@@ -224,14 +233,21 @@ def ledger_update(
             tolerance=tolerance,
             min_overlap=min_overlap,
             skip_thin=skip_thin,
+            campaign=config,
         )
         latest = book.rounds().iloc[-1]
+        events = book.history()
+        events = events[events["round"] == latest["round"]]
     if not quiet:
         counts = result["status"].value_counts()
+        relapses = int((events["kind"] == "relapse").sum())
+        moved = int((events["kind"] == "reclassified").sum())
         _say(
             f"{ledger_path}: round {latest['round']} ({latest['date']}): "
             f"新立案 {counts.get('new', 0)} · 持续 {counts.get('persisting', 0)} · "
             f"待确认销号 {counts.get('resolved', 0)}"
+            + (f" · 反弹 {relapses}" if relapses else "")
+            + (f" · 类别变更 {moved}" if moved else "")
         )
 
 
@@ -417,7 +433,8 @@ def progress(ledger_path: Path, outdir: Path, as_of, round_name, title, quiet) -
     _say(
         f"截至 {report.as_of}: 案件 {total['cases']} · 未办结 {total['open']} · "
         f"逾期 {total['overdue']} · 待确认销号 {total['pending']} · "
-        f"本轮处置 {total['disposed_round']} · 已办结 {total['closed']}"
+        f"本轮处置 {total['disposed_round']} · 已办结 {total['closed']} · "
+        f"本轮反弹 {total['relapsed_round']}（累计 {total['relapsed']}）"
     )
     for path in written.values():
         _say(f"wrote {path}")

@@ -30,12 +30,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from landgis.config import DEADLINE_BASES
 from landgis.crs import to_mu
 from landgis.engine.core import match_key
 from landgis.errors import CRSError, LandgisWarning, SchemaError
 from landgis.io.atomic import atomic_path
 from landgis.io.columns import cell_text
 from landgis.present.csv import write_table
+from landgis.present.order import pinyin_key
 from landgis.rules import CATEGORIES
 
 __all__ = [
@@ -52,7 +54,13 @@ __all__ = [
 #: Row status → Chinese label.
 STATUS_LABELS = {"new": "新增", "persisting": "持续存在", "resolved": "已消除"}
 _TREND_LABELS = {"grown": "扩大", "shrunk": "缩小", "unchanged": "不变", "": ""}
-_RELATION_LABELS = {"split": "拆分", "merged": "合并", "regrouped": "拆分合并", "": ""}
+_RELATION_LABELS = {
+    "split": "拆分",
+    "merged": "合并",
+    "regrouped": "拆分合并",
+    "reclassified": "类别变更",
+    "": "",
+}
 
 #: Columns of a findings frame that may carry the amount owed (yuan): the audit's
 #: ``amount_owed`` (arrears, rent for over-used leased land), else the first present.
@@ -88,6 +96,7 @@ DIFF_COLUMNS = [
     "lon",
     "lat",
     "amount_due",
+    "deadline_basis",
 ]
 
 #: Chinese headers of the diff CSV.
@@ -119,6 +128,7 @@ DIFF_HEADERS_ZH = {
     "lon": "经度",
     "lat": "纬度",
     "amount_due": "欠缴金额（元）",
+    "deadline_basis": "时限依据",
 }
 
 _TEXT = (
@@ -329,6 +339,7 @@ def diff_rounds(
             "relation": relation,
             "thin": _thin(geom, tolerance),
             "deadline": cell_text(rep.get("deadline", "")),
+            "deadline_basis": cell_text(rep.get("deadline_basis", "")),
             "lon": rep.get("lon", np.nan),
             "lat": rep.get("lat", np.nan),
             "amount_due": _amount(frame, news or olds, amount),
@@ -348,8 +359,10 @@ def diff_rounds(
         df[f"{col}_mu"] = to_mu(df[f"{col}_m2"].to_numpy(dtype=float))
     df["_status"] = df["status"].map({"new": 0, "persisting": 1, "resolved": 2})
     out = gpd.GeoDataFrame(df, geometry=geometries, crs=old.crs if old.crs else new.crs)
-    out = out.sort_values(["_status", "_rank", "street", "holder", "new_id", "old_id"])
-    return out.drop(columns=["_status", "_rank"]).reset_index(drop=True)
+    out["_street"] = out["street"].map(pinyin_key)  # for people: pinyin order
+    out["_holder"] = out["holder"].map(pinyin_key)
+    out = out.sort_values(["_status", "_rank", "_street", "_holder", "new_id", "old_id"])
+    return out.drop(columns=["_status", "_rank", "_street", "_holder"]).reset_index(drop=True)
 
 
 def diff_table(diff: gpd.GeoDataFrame, *, lang: str = "zh") -> pd.DataFrame:
@@ -378,6 +391,7 @@ def diff_table(diff: gpd.GeoDataFrame, *, lang: str = "zh") -> pd.DataFrame:
         df["trend"] = df["trend"].map(_TREND_LABELS)
         df["relation"] = df["relation"].map(_RELATION_LABELS)
         df["thin"] = np.where(df["thin"], "是", "")
+        df["deadline_basis"] = df["deadline_basis"].map(lambda b: DEADLINE_BASES.get(b, b))
         df = df.rename(columns=DIFF_HEADERS_ZH)
     else:
         df["category_label"] = [CATEGORIES[c].label_en for c in diff["category"]]

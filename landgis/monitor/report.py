@@ -10,9 +10,16 @@ merged into another, 已合并, are left out: they live on in that case):
 - ``disposed_round`` (本轮处置): moved to 待确认销号, 已处置 or 已销号 in the
   reported round — a round runs from its ``ledger update`` to the next one, so
   a status entered by hand after an update counts for that update's round;
-- ``done_but_seen`` (处置后仍存在): 已处置 or 已销号, yet found again by the
-  latest survey;
-- the same in 亩;
+- ``done_but_seen`` (处置后仍存在): 已处置 or 已销号 and seen by the latest
+  survey — disposed of after it, awaiting the next survey's confirmation (a
+  case found again after its disposal is reopened as 反弹);
+- ``relapsed`` (反弹): cases ever reopened because what had been disposed of or
+  closed was found again; ``relapsed_round`` (本轮反弹): reopened in the
+  reported round — 长效管护 means keeping this at zero;
+- the 违规用地面积 of the open, overdue and disposed cases in 亩: the area of
+  the union of their land-use violation pieces (over-use, outside the red
+  lines, use before lease, encroachment), as the audit's totals count it —
+  land counts once, and parcel-level and money cases add no 亩;
 - where the findings carry amounts (arrears, rent for over-used leased land):
   ``amount_owed`` (欠缴金额), what the latest round still finds owed, and
   ``amount_recovered`` (已追缴金额), per case the amount entered by hand
@@ -39,6 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from landgis.config import DEADLINE_BASES
+from landgis.crs import to_mu
 from landgis.io.atomic import atomic_path
 from landgis.io.text_out import clean_text, counted
 from landgis.monitor.ledger import (
@@ -50,7 +59,8 @@ from landgis.monitor.ledger import (
     Ledger,
     LedgerError,
 )
-from landgis.rules import GROUPS
+from landgis.present.units import EXCEL_FORMATS, fmt, unit_of
+from landgis.rules import CATEGORIES, GROUPS
 
 __all__ = ["PROGRESS_HEADERS_ZH", "Progress", "progress_report", "write_workbook"]
 
@@ -65,13 +75,25 @@ PROGRESS_HEADERS_ZH = {
     "closed": "已办结",
     "disposed_round": "本轮处置",
     "done_but_seen": "处置后仍存在",
-    "open_mu": "未办结面积（亩）",
-    "overdue_mu": "逾期面积（亩）",
-    "disposed_round_mu": "本轮处置面积（亩）",
+    "relapsed": "反弹",
+    "relapsed_round": "本轮反弹",
+    "open_mu": "未办结违规用地面积（亩）",
+    "overdue_mu": "逾期违规用地面积（亩）",
+    "disposed_round_mu": "本轮处置违规用地面积（亩）",
     "amount_owed": "欠缴金额（元）",
     "amount_recovered": "已追缴金额（元）",
 }
-_COUNTS = ("cases", "open", "overdue", "pending", "closed", "disposed_round", "done_but_seen")
+_COUNTS = (
+    "cases",
+    "open",
+    "overdue",
+    "pending",
+    "closed",
+    "disposed_round",
+    "done_but_seen",
+    "relapsed",
+    "relapsed_round",
+)
 _AREAS = ("open_mu", "overdue_mu", "disposed_round_mu")
 _AMOUNTS = ("amount_owed", "amount_recovered")
 _DISPOSED = (PENDING, "已处置", "已销号")
@@ -136,6 +158,7 @@ class Progress:
             "status",
             "overdue",
             "days_overdue",
+            "relapsed",
             "category_label",
             "holder",
             "street",
@@ -143,6 +166,7 @@ class Progress:
             "group",
             "person",
             "deadline",
+            "deadline_basis",
             "area_mu",
             "amount_owed",
             "amount_recovered",
@@ -155,12 +179,15 @@ class Progress:
         ]
         cases = self.cases[case_cols].copy()
         cases["overdue"] = np.where(cases["overdue"], "是", "")
+        cases["relapsed"] = np.where(cases["relapsed"], "是", "")
+        cases["deadline_basis"] = cases["deadline_basis"].map(lambda b: DEADLINE_BASES.get(b, b))
         headers = {
             **LEDGER_HEADERS_ZH,
             "amount_owed": PROGRESS_HEADERS_ZH["amount_owed"],
             "amount_recovered": PROGRESS_HEADERS_ZH["amount_recovered"],
             "overdue": "是否逾期",
             "days_overdue": "逾期天数",
+            "relapsed": "反弹",
         }
         sheets = {
             "进度汇总": self.table.rename(columns=PROGRESS_HEADERS_ZH),
@@ -192,11 +219,16 @@ class Progress:
         total = self.table.iloc[-1]
         cards = [
             ("案件数", f"{int(total['cases'])}", ""),
-            ("未办结", f"{int(total['open'])}", f"{total['open_mu']:.2f} 亩"),
-            ("逾期", f"{int(total['overdue'])}", f"{total['overdue_mu']:.2f} 亩"),
+            ("未办结", f"{int(total['open'])}", f"违规用地 {fmt(total['open_mu'], 'mu')}"),
+            ("逾期", f"{int(total['overdue'])}", f"违规用地 {fmt(total['overdue_mu'], 'mu')}"),
             ("待确认销号", f"{int(total['pending'])}", ""),
-            ("本轮处置", f"{int(total['disposed_round'])}", f"{total['disposed_round_mu']:.2f} 亩"),
+            (
+                "本轮处置",
+                f"{int(total['disposed_round'])}",
+                f"违规用地 {fmt(total['disposed_round_mu'], 'mu')}",
+            ),
             ("已办结", f"{int(total['closed'])}", ""),
+            ("本轮反弹", f"{int(total['relapsed_round'])}", f"累计 {int(total['relapsed'])} 件"),
         ]
         if "amount_owed" in self.table:
             cards.append(
@@ -207,7 +239,7 @@ class Progress:
                 )
             )
         card_html = "".join(
-            f'<div class="card{" bad" if label == "逾期" and value != "0" else ""}">'
+            f'<div class="card{" bad" if label in ("逾期", "本轮反弹") and value != "0" else ""}">'
             f"<div class='n'>{esc(value)}</div><div>{esc(label)}</div>"
             f"<div class='s'>{esc(sub)}</div></div>"
             for label, value, sub in cards
@@ -303,8 +335,16 @@ def progress_report(
             f"{ledger.path}: no round {round!r}; the rounds are {list(rounds['round'])}."
         )
     latest = rounds["round"].iloc[-1] if len(rounds) else ""
-    cases = pd.DataFrame(ledger.cases(geometry=False))
-    cases = cases[cases["status"] != MERGED].reset_index(drop=True)
+    every = ledger.cases()
+    keep = (every["status"] != MERGED).to_numpy()
+    geoms = np.asarray(every.geometry.values, dtype=object)[keep]
+    cases = pd.DataFrame(every.drop(columns=every.geometry.name)).loc[keep].reset_index(drop=True)
+    history = ledger.history()
+    relapses = history[history["kind"] == "relapse"]
+    cases["relapsed"] = cases["case_id"].isin(set(relapses["case_id"]))
+    cases["relapsed_round"] = cases["case_id"].isin(
+        set(relapses.loc[relapses["round"] == round, "case_id"])
+    )
     cases["street"] = cases["street"].replace("", _NO_STREET)
     deadline = pd.to_datetime(cases["deadline"], errors="coerce").dt.date
     is_open = cases["status"].isin(OPEN_STATUSES)
@@ -326,9 +366,12 @@ def progress_report(
     )
     amounts = bool(cases["amount_owed"].notna().any() or cases["amount_recovered"].notna().any())
 
-    table = _tally(cases, ["group", "street"], amounts)
-    by_group = _tally(cases, ["group"], amounts)
-    by_street = _tally(cases, ["street"], amounts)
+    cases["_violation"] = cases["category"].map(
+        lambda c: c in CATEGORIES and CATEGORIES[c].measure == "violation"
+    ).astype(bool)
+    table = _tally(cases, ["group", "street"], amounts, geoms)
+    by_group = _tally(cases, ["group"], amounts, geoms)
+    by_street = _tally(cases, ["street"], amounts, geoms)
     public = cases.drop(columns=[c for c in cases.columns if c.startswith("_")])
     return Progress(
         as_of=day,
@@ -341,9 +384,12 @@ def progress_report(
     )
 
 
-def _tally(cases: pd.DataFrame, keys: list[str], amounts: bool) -> pd.DataFrame:
-    """Counts and areas per ``keys``, in working-group order, then a 合计 row."""
-    area = cases["area_mu"].fillna(0.0)
+def _tally(cases: pd.DataFrame, keys: list[str], amounts: bool, geoms) -> pd.DataFrame:
+    """Counts and 违规用地面积 per ``keys``, in working-group (else pinyin) order, then a
+    合计 row.  Areas are unions: the 合计 row counts land shared by two rows once."""
+    from landgis.present.order import pinyin_key
+    from landgis.present.summary import union_area
+
     parts = pd.DataFrame(
         {
             **{k: cases[k] for k in keys},
@@ -354,29 +400,54 @@ def _tally(cases: pd.DataFrame, keys: list[str], amounts: bool) -> pd.DataFrame:
             "closed": cases["_closed"].astype(int),
             "disposed_round": cases["_disposed"].astype(int),
             "done_but_seen": cases["_done_seen"].astype(int),
-            "open_mu": area.where(cases["_open"], 0.0),
-            "overdue_mu": area.where(cases["overdue"], 0.0),
-            "disposed_round_mu": area.where(cases["_disposed"], 0.0),
+            "relapsed": cases["relapsed"].astype(int),
+            "relapsed_round": cases["relapsed_round"].astype(int),
         }
     )
     if amounts:
         parts["amount_owed"] = cases["amount_owed"].fillna(0.0)
         parts["amount_recovered"] = cases["amount_recovered"].fillna(0.0)
+    masks = {
+        "open_mu": cases["_open"],
+        "overdue_mu": cases["overdue"],
+        "disposed_round_mu": cases["_disposed"],
+    }
+
+    def areas(rows: np.ndarray) -> dict[str, float]:
+        violation = cases["_violation"].to_numpy(dtype=bool) & rows
+        return {
+            col: to_mu(union_area(geoms[violation & mask.to_numpy(dtype=bool)]))
+            for col, mask in masks.items()
+        }
+
     columns = [*keys, *_COUNTS, *_AREAS, *(_AMOUNTS if amounts else ())]
     if len(parts):
         out = parts.groupby(keys, sort=False, dropna=False).sum(numeric_only=True).reset_index()
+        key_frame = cases[keys].astype(str)
+        for col in _AREAS:
+            out[col] = 0.0
+        for i, row in out.iterrows():
+            rows = np.ones(len(cases), dtype=bool)
+            for k in keys:
+                rows &= (key_frame[k] == str(row[k])).to_numpy()
+            for col, value in areas(rows).items():
+                out.loc[i, col] = value
     else:
         out = pd.DataFrame(columns=columns)
     order = {g: i for i, g in enumerate(GROUPS)}
-    if "group" in keys and len(out):
-        out["_g"] = out["group"].map(lambda g: order.get(g, len(order)))
-        out = out.sort_values(["_g", *keys]).drop(columns="_g")
-    elif len(out):
-        out = out.sort_values(keys)
+    if len(out):
+        sort = {}
+        if "group" in keys:
+            sort["_g"] = out["group"].map(lambda g: order.get(g, len(order)))
+        for k in keys:
+            if k != "group":
+                sort[f"_{k}"] = out[k].map(lambda v: pinyin_key("" if v == _NO_STREET else v))
+        out = out.assign(**sort).sort_values(list(sort), kind="stable").drop(columns=list(sort))
     total = {k: "" for k in keys}
     total[keys[0]] = _TOTAL
     for col in columns[len(keys) :]:
-        total[col] = parts[col].sum() if len(parts) else 0
+        total[col] = parts[col].sum() if col in parts and len(parts) else 0
+    total.update(areas(np.ones(len(cases), dtype=bool)) if len(cases) else {})
     out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)[columns]
     for col in _COUNTS:
         out[col] = out[col].astype(int)
@@ -534,16 +605,17 @@ def write_workbook(
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="center")
         dates = [str(c) in _DATE_COLUMNS for c in table.columns]
+        formats = [EXCEL_FORMATS.get(unit_of(c), "#,##0.00") for c in table.columns]
         for values in table.itertuples(index=False):
             ws.append([_cell(v, d) for v, d in zip(values, dates, strict=True)])
-        for column, is_date in zip(ws.iter_cols(min_row=2), dates, strict=True):
+        for column, is_date, number in zip(ws.iter_cols(min_row=2), dates, formats, strict=True):
             for cell in column:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula
                 elif is_date and cell.value is not None:
                     cell.number_format = "yyyy-mm-dd"
                 elif isinstance(cell.value, float):
-                    cell.number_format = "#,##0.00"
+                    cell.number_format = number
         marks = (highlight or {}).get(name)
         if marks is not None:
             for i, on in enumerate(np.asarray(marks, dtype=bool), start=2):

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from landgis.config import DEADLINE_BASES
 from landgis.findings import COLUMNS, EXTRA_COLUMNS
 from landgis.io.atomic import atomic_path
 from landgis.io.text_out import clean_frame, counted
+from landgis.present.units import DECIMALS, fixed_text, round_units
 from landgis.rules import CATEGORIES, GROUPS
 
 __all__ = [
@@ -52,6 +55,8 @@ HEADERS_ZH = {
     "amount_owed": "欠缴金额（元）",
     "annual_rent": "年租金（元）",
     "months_overdue": "欠缴月数",
+    "days_overdue": "逾期天数",
+    "deadline_basis": "时限依据",
     "score": "亩均效益得分",
 }
 _DEPARTMENTS_EN = {
@@ -59,18 +64,8 @@ _DEPARTMENTS_EN = {
     "城管局": "Urban management bureau",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-_DECIMALS = {
-    "amount_owed": 2,
-    "annual_rent": 2,
-    "months_overdue": 1,
-    "score": 1,
-    "area_m2": 2,
-    "area_mu": 4,
-    "use_ratio": 4,
-    "registered_area_mu": 4,
-    "lon": 7,
-    "lat": 7,
-}
+#: The Chinese header of ``use_ratio`` in tables for people: a percentage.
+USE_RATIO_PERCENT = "使用率（%）"
 
 
 def neutralize(value):
@@ -101,7 +96,11 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang={lang!r}; use 'zh' or 'en'.")
-    df = pd.DataFrame(findings[[*COLUMNS, *EXTRA_COLUMNS]]).copy()
+    df = pd.DataFrame(findings).copy()
+    for column in EXTRA_COLUMNS:  # findings of an older landgis lack the newer columns
+        if column not in df:
+            df[column] = "" if column == "deadline_basis" else np.nan
+    df = df[[*COLUMNS, *EXTRA_COLUMNS]]
     if lang == "en":
         cats = [CATEGORIES[c] for c in df["category"]]
         df["category_label"] = [c.label_en for c in cats]
@@ -110,13 +109,19 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
         df["departments"] = [
             "; ".join(_DEPARTMENTS_EN.get(d, d) for d in c.departments) for c in cats
         ]
-    for col, digits in _DECIMALS.items():
-        df[col] = pd.to_numeric(df[col], errors="coerce").round(digits)
+    df["use_ratio"] = pd.to_numeric(df["use_ratio"], errors="coerce")
+    if lang == "zh":  # a percentage, as people read it (7.5, not 0.075)
+        df["use_ratio"] = (100 * df["use_ratio"]).round(DECIMALS["percent"])
+    else:
+        df["use_ratio"] = df["use_ratio"].round(4)
+    df = round_units(df)
     df["deadline"] = df["deadline"].map(
         lambda d: d.isoformat() if hasattr(d, "isoformat") else ("" if pd.isna(d) else str(d))
     )
+    df["deadline_basis"] = df["deadline_basis"].fillna("").astype(str)
     if lang == "zh":
-        df = df.rename(columns=HEADERS_ZH)
+        df["deadline_basis"] = df["deadline_basis"].map(lambda b: DEADLINE_BASES.get(b, b))
+        df = df.rename(columns={**HEADERS_ZH, "use_ratio": USE_RATIO_PERCENT})
     return df
 
 
@@ -134,10 +139,11 @@ def neutralize_table(df: pd.DataFrame) -> pd.DataFrame:
 @counted
 def write_table(df: pd.DataFrame, path: str | Path, *, float_format: str | None = None) -> Path:
     """Write any table as a CSV Excel opens safely: UTF-8 with BOM, CRLF, cells
-    neutralized, control characters replaced; atomically."""
+    neutralized, control characters replaced, numbers of a known unit with that
+    unit's decimals (:mod:`landgis.present.units`); atomically."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        clean_frame(neutralize_table(df), where="CSV").to_csv(
+        clean_frame(fixed_text(neutralize_table(df)), where="CSV").to_csv(
             tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n", float_format=float_format
         )
     return path

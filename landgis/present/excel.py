@@ -15,6 +15,7 @@ from pathlib import Path
 from landgis.io.atomic import atomic_path
 from landgis.io.text_out import clean_text, counted
 from landgis.present.csv import findings_table
+from landgis.present.units import EXCEL_FORMATS, unit_of
 
 __all__ = ["fill_sheet", "save_workbook", "write_xlsx"]
 
@@ -42,6 +43,7 @@ def fill_sheet(ws, table, *, row: int = 1, title: str | None = None, freeze: boo
         ws.cell(row=row, column=1).data_type = "s"
         row += 1
     header = row
+    formats = [EXCEL_FORMATS.get(unit_of(name)) for name in table.columns]
     for j, name in enumerate(table.columns, start=1):
         cell = ws.cell(row=row, column=j, value=_clean(str(name)))
         cell.font, cell.data_type = Font(bold=True), "s"
@@ -53,6 +55,8 @@ def fill_sheet(ws, table, *, row: int = 1, title: str | None = None, freeze: boo
             cell = ws.cell(row=row, column=j, value=_clean(_plain(value)))
             if isinstance(cell.value, str):
                 cell.data_type = "s"
+            elif formats[j - 1] and isinstance(cell.value, int | float):
+                cell.number_format = formats[j - 1]
     for j, name in enumerate(table.columns, start=1):
         width = max([len(str(name))] + [len(str(v)) for v in table.iloc[:200, j - 1]])
         letter = get_column_letter(j)

@@ -49,13 +49,19 @@ def write_png(
     footprints: gpd.GeoDataFrame | None = None,
     title: str = "土地资源核查处置",
     dpi: int = 150,
+    totals_parcels: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Draw red lines, actual use and findings (coloured by category) to a PNG.
 
     Labels are Chinese when a Chinese font is installed (Noto Sans CJK,
-    WenQuanYi, Microsoft YaHei …), English otherwise, with a warning.
+    WenQuanYi, Microsoft YaHei …), English otherwise, with a warning.  Each
+    category's legend entry gives what it adds to its total, as the HTML map's
+    legend does (``totals_parcels``: the red lines 涉及地块面积 counts on,
+    default ``parcels``).
     """
     import matplotlib
+
+    from landgis.present.summary import measured_land, union_area
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -95,16 +101,21 @@ def write_png(
                 continue
             color = CATEGORY_COLORS[code]
             sel.plot(ax=ax, color=color, edgecolor=color, linewidth=0.8, alpha=0.55)
-            label = CATEGORIES[code].label if font else CATEGORIES[code].label_en
-            mu = to_mu(float(sel["area_m2"].sum()))
+            cat = CATEGORIES[code]
+            label = cat.label if font else cat.label_en
+            if cat.measure == "money":
+                owed = float(pd.to_numeric(sel["amount_owed"], errors="coerce").sum())
+                figure = f"{owed:,.2f} 元" if font else f"{owed:,.2f} yuan"
+            else:
+                counted = totals_parcels if totals_parcels is not None else parcels
+                mu = to_mu(union_area(measured_land(sel, cat.measure, parcels=counted)))
+                figure = f"{mu:,.2f} 亩" if font else f"{mu:,.2f} mu"
             handles.append(
                 Patch(
                     facecolor=color,
                     edgecolor=color,
                     alpha=0.7,
-                    label=f"{label}  {len(sel)}  {mu:,.2f} 亩"
-                    if font
-                    else f"{label}  {len(sel)}  {mu:,.2f} mu",
+                    label=f"{label}  {len(sel)}  {figure}",
                 )
             )
         if parcels is not None and len(parcels):

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from landgis.io.atomic import atomic_path
@@ -96,7 +95,13 @@ def printlist_html(
         return html.escape(clean_text(text, where="HTML"))
 
     heading = f"{title} · {street}" if street else title
-    total_mu = float(pd.to_numeric(findings["area_mu"], errors="coerce").fillna(0).sum())
+    from landgis.present.summary import totals
+    from landgis.present.units import headline
+
+    # the totals as everywhere: each area a union (land once), money in 元
+    summed = "，".join(
+        f"{name} {text}" for name, text in headline(totals(findings, parcels=parcels))[1:]
+    )
     index_rows = []
     cards = []
     context = _Context(parcels, footprints)
@@ -146,8 +151,8 @@ def printlist_html(
     return (
         "<!DOCTYPE html>\n<html lang='zh-CN'><head><meta charset='utf-8'>"
         f"<title>{esc(heading)}</title><style>{_CSS}</style></head><body>"
-        f"<header><h1>{esc(heading)}</h1><div class='meta'>问题 {len(findings)} 处，"
-        f"共 {total_mu:,.2f} 亩 · 打印日期 {date.isoformat()} · 坐标 WGS84</div>"
+        f"<header><h1>{esc(heading)}</h1><div class='meta'>问题 {len(findings)} 处"
+        f"{'，' + esc(summed) if summed else ''} · 打印日期 {date.isoformat()} · 坐标 WGS84</div>"
         "<div class='hint'>打印：Ctrl+P（A4 纵向）。小图中彩色为问题范围，细线为红线，"
         "灰色为实际使用。</div></header>"
         "<table class='index'><thead><tr><th>#</th><th>编号</th><th>问题类别</th>"

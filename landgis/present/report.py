@@ -1,10 +1,12 @@
 """The coordination group's workbook and one dossier per enterprise (一企一策).
 
-``report.xlsx``: a summary sheet (per category, working group and street:
-count, 亩, amounts owed), every finding, one sheet per working group, and the
-per-mu evaluation when there is one.  A finding's area is the land it
-concerns (for arrears and idle land the whole parcel), so one parcel can count
-in several categories: compare areas within a category, not their total.
+``report.xlsx``: a summary sheet — the headline totals (问题总数, 违规用地面积,
+涉及地块面积, 欠缴金额; :func:`landgis.present.summary.totals`: each area the
+area of a union, so land under several findings counts once, and money in 元,
+never 亩), then the same per category, working group and street with a 合计
+row that is the total of all (not the sum of the rows) — every finding, one
+sheet per working group, the per-mu evaluation and the rent instalments when
+there are registers.
 ``dossiers/<enterprise>.xlsx``: one page per enterprise — its parcels, its
 use, its findings with amounts, its class, and what to do.  Chinese
 throughout, numbers as numbers, text never a formula.
@@ -23,8 +25,10 @@ from landgis.io.paths import safe_filename
 from landgis.io.text_out import clean_text, counted
 from landgis.present.csv import HEADERS_ZH, findings_table
 from landgis.present.excel import fill_sheet, save_workbook
-from landgis.present.summary import labelled
-from landgis.rules import CATEGORIES
+from landgis.present.order import pinyin_order
+from landgis.present.summary import labelled, totals, totals_by
+from landgis.present.units import round_units
+from landgis.rules import CATEGORIES, GROUPS
 from landgis.schema import TENURE_LABELS
 
 __all__ = ["write_dossiers", "write_report"]
@@ -42,30 +46,36 @@ _BEYOND = (
 _ENTERPRISE_CATEGORIES = [c for c in CATEGORIES if not c.startswith("leased_in")]
 
 
-def _summary(findings: pd.DataFrame, by: str, label: str) -> pd.DataFrame:
-    owed = findings["amount_owed"] if "amount_owed" in findings else pd.Series(0.0)
-    table = (
-        findings.assign(owed=owed.fillna(0.0))
-        .groupby(by, sort=False)
-        .agg(数量=("finding_id", "size"), 面积平方米=("area_m2", "sum"), 欠缴金额元=("owed", "sum"))
-    )
-    table.insert(2, "面积亩", to_mu(table["面积平方米"].to_numpy()))
-    table = table.reset_index().rename(
-        columns={
-            by: label,
-            "面积平方米": "面积（平方米）",
-            "面积亩": "面积（亩）",
-            "欠缴金额元": "欠缴金额（元）",
-        }
-    )
-    total = {
-        label: "合计",
-        "数量": int(table["数量"].sum()),
-        "面积（平方米）": table["面积（平方米）"].sum(),
-        "面积（亩）": table["面积（亩）"].sum(),
-        "欠缴金额（元）": table["欠缴金额（元）"].sum(),
-    }
-    return pd.concat([table, pd.DataFrame([total])], ignore_index=True).round(2)
+#: Headers of the totals in the report (see :func:`landgis.present.summary.totals`).
+_TOTAL_HEADERS = {
+    "findings": "数量",
+    "violation_mu": "违规用地面积（亩）",
+    "parcel_mu": "涉及地块面积（亩）",
+    "amount_owed": "金额（元）",
+}
+#: The note under every table of totals.
+TOTALS_NOTE = (
+    "说明：违规用地面积为超范围用地图斑（少征多用、少租多用、红线外、未租先用、侵占他人用地）"
+    "合并后的面积，涉及地块面积为闲置、租入、低效、面积不符、红线重叠所涉宗地合并后的面积；"
+    "同一块地属于多个问题只计一次，故各行之和可大于合计。欠费以元计，不计面积。"
+)
+
+
+def _summary(findings: pd.DataFrame, by: str, label: str, *, parcels=None) -> pd.DataFrame:
+    """Totals per ``by`` and a 合计 row (the totals of all, land counted once)."""
+    table = totals_by(findings, by, parcels=parcels)
+    if by == "category":  # a category counts in its own measure only
+        for i, code in enumerate(table[by]):
+            if code in CATEGORIES:
+                measure = CATEGORIES[code].measure
+                for column, own in (("violation_mu", "violation"), ("parcel_mu", "parcel")):
+                    if measure != own:
+                        table.loc[i, column] = np.nan
+                if measure != "money" and not table.loc[i, "amount_owed"]:
+                    table.loc[i, "amount_owed"] = np.nan
+        table[by] = [CATEGORIES[c].label if c in CATEGORIES else c for c in table[by]]
+    table = table[[by, *_TOTAL_HEADERS]].rename(columns={by: label, **_TOTAL_HEADERS})
+    return round_units(table)
 
 
 @counted
@@ -75,47 +85,118 @@ def write_report(
     *,
     evaluation: pd.DataFrame | None = None,
     title: str = "土地资源核查处置",
+    parcels: pd.DataFrame | None = None,
+    instalments: pd.DataFrame | None = None,
 ) -> Path:
-    """Write the coordination group's workbook; return its path."""
+    """Write the coordination group's workbook; return its path.
+
+    Parameters
+    ----------
+    path
+        The workbook, written atomically.
+    findings
+        The findings (with geometry, for the totals).
+    evaluation
+        The per-mu evaluation (sheet 亩均效益评价).
+    title
+        Heading of the summary sheet.
+    parcels
+        The red lines, for 涉及地块面积 (:func:`landgis.present.summary.totals`).
+    instalments
+        Rent instalments (sheet 租金缴纳明细; :func:`landgis.engine.money.rent_instalments`).
+    """
     from openpyxl import Workbook
 
+    frame = findings
+    sums = totals(frame, parcels=parcels)
     findings = pd.DataFrame(findings).copy()
-    findings["类别"] = findings["category"].map(lambda c: CATEGORIES[c].label)
     wb = Workbook()
     ws = wb.active
     ws.title = "汇总"
     row = fill_sheet(
         ws,
-        pd.DataFrame(
-            {
-                "项目": ["问题总数", "面积（亩）", "欠缴金额（元）"],
-                "数值": [
-                    len(findings),
-                    round(to_mu(float(findings["area_m2"].sum())), 2),
-                    round(
-                        float(findings.get("amount_owed", pd.Series(dtype=float)).fillna(0).sum()),
-                        2,
-                    ),
-                ],
-            }
+        round_units(
+            pd.DataFrame(
+                {
+                    "项目": [
+                        "问题总数",
+                        "违规用地面积（亩）",
+                        "违规用地面积（平方米）",
+                        "涉及地块面积（亩）",
+                        "涉及地块面积（平方米）",
+                        "欠缴金额（元）",
+                    ],
+                    "数值": [
+                        sums["findings"],
+                        round(sums["violation_mu"], 2),
+                        round(sums["violation_m2"], 2),
+                        round(sums["parcel_mu"], 2),
+                        round(sums["parcel_m2"], 2),
+                        round(sums["amount_owed"], 2),
+                    ],
+                }
+            )
         ),
         title=title,
         freeze=False,
     )
-    for by, label in (("类别", "问题类别"), ("group", "责任工作组"), ("street", "街道")):
+    ws.cell(row=row - 1, column=1, value=TOTALS_NOTE).data_type = "s"
+    row += 1
+    for by, label in (("category", "问题类别"), ("group", "责任工作组"), ("street", "街道")):
         row = fill_sheet(
-            ws, _summary(findings, by, label), row=row, title=f"按{label}", freeze=False
+            ws,
+            _summary(frame, by, label, parcels=parcels),
+            row=row,
+            title=f"按{label}",
+            freeze=False,
         )
     table = findings_table(findings, lang="zh")
     fill_sheet(wb.create_sheet("问题清单"), table)
-    for group in sorted(findings["group"].unique()):
+    for group in sorted(findings["group"].unique(), key=_group_rank):
         name = _sheet_name(group, wb)
         fill_sheet(wb.create_sheet(name), table.loc[(findings["group"] == group).to_numpy()])
     if evaluation is not None and len(evaluation):
         fill_sheet(
-            wb.create_sheet("亩均效益评价"), labelled(evaluation.reset_index().round(4), lang="zh")
+            wb.create_sheet("亩均效益评价"),
+            labelled(round_units(evaluation.reset_index()), lang="zh"),
         )
+    if instalments is not None and len(instalments):
+        fill_sheet(wb.create_sheet("租金缴纳明细"), instalments_table(instalments))
     return save_workbook(wb, path)
+
+
+#: Chinese headers of the instalment table (租金缴纳明细).
+INSTALMENT_HEADERS_ZH = {
+    "lease_id": "合同编号",
+    "parcel_id": "宗地代码",
+    "party": "承租方",
+    "schedule": "缴款方式",
+    "period_start": "租期起",
+    "period_end": "租期止",
+    "due_date": "应缴日期",
+    "amount": "应缴金额（元）",
+    "paid": "已缴金额（元）",
+    "outstanding": "欠缴金额（元）",
+    "settled": "缴清日期",
+    "days_overdue": "逾期天数",
+    "days_late": "迟缴天数",
+}
+
+
+def instalments_table(instalments: pd.DataFrame) -> pd.DataFrame:
+    """The rent instalments as people read them: Chinese headers and words, ISO dates."""
+    from landgis.engine.money import SCHEDULE_LABELS
+
+    table = pd.DataFrame(instalments).copy()
+    table["schedule"] = table["schedule"].map(lambda s: SCHEDULE_LABELS.get(s, s))
+    for column in ("period_start", "period_end", "due_date", "settled"):
+        table[column] = table[column].map(lambda d: "" if d is None or d != d else str(d)[:10])
+    return round_units(table).rename(columns=INSTALMENT_HEADERS_ZH)
+
+
+def _group_rank(group: str) -> tuple:
+    order = list(GROUPS)
+    return (order.index(group) if group in order else len(order), group)
 
 
 @counted
@@ -137,7 +218,7 @@ def write_dossiers(
     use = parcel_use.set_index("parcel_id")
     written: dict[str, Path] = {}
     taken: set[str] = set()
-    for holder in sorted(own["holder"].unique()):
+    for holder in pinyin_order(own["holder"]):
         if not holder:
             continue
         mine = own[own["holder"] == holder]
@@ -146,7 +227,7 @@ def write_dossiers(
         ws.title = "一企一策"
         row = fill_sheet(
             ws,
-            _facts(holder, mine, holders, evaluation),
+            _facts(holder, mine, holders, evaluation, parcels=parcels),
             title=f"一企一策 · {holder}",
             freeze=False,
         )
@@ -161,8 +242,8 @@ def write_dossiers(
                         "面积（亩）": np.round(
                             to_mu(use["area_m2"].reindex(held["parcel_id"]).to_numpy()), 2
                         ),
-                        "自用比例": np.round(
-                            use["use_ratio"].reindex(held["parcel_id"]).to_numpy(), 3
+                        "自用比例（%）": np.round(
+                            100 * use["use_ratio"].reindex(held["parcel_id"]).to_numpy(), 1
                         ),
                         "街道": held.get("street", pd.Series("", index=held.index)).to_numpy(),
                     }
@@ -192,15 +273,14 @@ def write_dossiers(
     return written
 
 
-def _facts(holder, mine, holders, evaluation) -> pd.DataFrame:
+def _facts(holder, mine, holders, evaluation, *, parcels=None) -> pd.DataFrame:
+    sums = totals(mine, parcels=parcels)
     facts = [
         ("企业", holder),
-        ("问题数", len(mine)),
-        ("问题面积（亩）", round(to_mu(float(mine["area_m2"].sum())), 2)),
-        (
-            "欠缴金额（元）",
-            round(float(mine.get("amount_owed", pd.Series(dtype=float)).fillna(0).sum()), 2),
-        ),
+        ("问题数", sums["findings"]),
+        ("违规用地面积（亩）", round(sums["violation_mu"], 2)),
+        ("涉及地块面积（亩）", round(sums["parcel_mu"], 2)),
+        ("欠缴金额（元）", round(sums["amount_owed"], 2)),
     ]
     if holder in holders.index:
         h = holders.loc[holder]
@@ -211,8 +291,9 @@ def _facts(holder, mine, holders, evaluation) -> pd.DataFrame:
         ]
     if evaluation is not None and holder in evaluation.index:
         e = evaluation.loc[holder]
-        score = "" if pd.isna(e["score"]) else round(float(e["score"]), 1)
+        score = "" if pd.isna(e["score"]) else round(float(e["score"]), 2)
         facts += [("亩均效益得分", score), ("评价类别", e["efficiency_class"])]
+    facts.append(("说明", TOTALS_NOTE))
     return pd.DataFrame(facts, columns=["项目", "内容"])
 
 

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
+from landgis.config import INDICATORS
 from landgis.crs import to_mu
-from landgis.rules import CATEGORIES, GROUPS
+from landgis.present.order import pinyin_order
+from landgis.rules import CATEGORIES, GROUPS, MEASURES
 
-__all__ = ["category_summary", "holder_summary", "labelled"]
+__all__ = [
+    "TOTALS",
+    "TOTAL_COLUMNS",
+    "TOTAL_LABEL",
+    "category_summary",
+    "header_zh",
+    "holder_summary",
+    "labelled",
+    "measured_land",
+    "summary_table",
+    "totals",
+    "totals_by",
+    "union_area",
+]
 
 _HEADERS_ZH = {
     "category": "类别代码",
     "category_label": "问题类别",
     "group": "责任工作组",
     "count": "数量",
+    "measure": "计量口径",
     "area_m2": "面积（平方米）",
     "area_mu": "面积（亩）",
+    "amount_owed": "金额（元）",
+    "violation_m2": "违规用地面积（平方米）",
+    "violation_mu": "违规用地面积（亩）",
+    "parcel_m2": "涉及地块面积（平方米）",
+    "parcel_mu": "涉及地块面积（亩）",
+    "street": "街道",
+    "village": "村（社区）",
     "holder": "权利人/使用人",
     "used_m2": "实际使用（平方米）",
     "own_m2": "红线内自用（平方米）",
@@ -44,45 +70,293 @@ _HEADERS_ZH = {
 }
 
 
+def header_zh(column: str) -> str:
+    """The Chinese header of a summary, evaluation or problems column.
+
+    Examples
+    --------
+    >>> header_zh("score_tax_per_mu"), header_zh("land_mu")
+    ('亩均税收得分', '用地面积（亩）')
+    """
+    if column in _HEADERS_ZH:
+        return _HEADERS_ZH[column]
+    if column.startswith("score_") and column[6:] in INDICATORS:
+        return INDICATORS[column[6:]].split("（")[0] + "得分"
+    return column
+
+
 def labelled(table: pd.DataFrame, *, lang: str) -> pd.DataFrame:
     """A summary table as written to CSV: Chinese headers, or English labels and groups."""
     table = table.copy()
     if lang == "en":
         if "category" in table:
-            table["category_label"] = [CATEGORIES[c].label_en for c in table["category"]]
+            table["category_label"] = [
+                CATEGORIES[c].label_en if c in CATEGORIES else label
+                for c, label in zip(table["category"], table["category_label"], strict=True)
+            ]
         if "group" in table:
             table["group"] = table["group"].map(lambda g: GROUPS.get(g, g))
+        if "category_label" in table:
+            table["category_label"] = table["category_label"].replace(TOTAL_LABEL, "Total")
         return table
-    return table.rename(columns=_HEADERS_ZH)
+    if "measure" in table:
+        table["measure"] = table["measure"].map(lambda m: TOTALS.get(m, m))
+    return table.rename(columns={c: header_zh(c) for c in table.columns})
 
 
-def category_summary(findings) -> pd.DataFrame:
-    """Count, m² and 亩 per category, in DOMAIN.md's order."""
-    rows = []
-    for code, cat in CATEGORIES.items():
-        sel = findings["category"] == code
-        if not sel.any():
-            continue
-        area = float(findings.loc[sel, "area_m2"].sum())
-        rows.append(
-            {
-                "category": code,
-                "category_label": cat.label,
-                "group": cat.group,
-                "count": int(sel.sum()),
-                "area_m2": area,
-                "area_mu": to_mu(area),
-            }
+#: The totals, in the order people read them: code → Chinese name (``measure``).
+TOTALS: dict[str, str] = {"all": "问题总数", **MEASURES}
+#: Columns of :func:`totals` and :func:`totals_by`, in order.
+TOTAL_COLUMNS = [
+    "findings",
+    "violation_m2",
+    "violation_mu",
+    "parcel_m2",
+    "parcel_mu",
+    "amount_owed",
+]
+
+
+def _amounts(findings) -> np.ndarray:
+    if "amount_owed" not in findings:
+        return np.zeros(len(findings))
+    return pd.to_numeric(findings["amount_owed"], errors="coerce").to_numpy(dtype=float)
+
+
+def _parcel_geometries(parcels) -> dict:
+    if parcels is None or not len(parcels) or "parcel_id" not in parcels:
+        return {}
+    return dict(
+        zip(
+            parcels["parcel_id"].astype(str),
+            np.asarray(parcels.geometry.values, dtype=object),
+            strict=True,
         )
-    table = pd.DataFrame(
-        rows, columns=["category", "category_label", "group", "count", "area_m2", "area_mu"]
     )
-    return table
 
 
-def holder_summary(findings, holders: pd.DataFrame) -> pd.DataFrame:
-    """Per holder: the use figures of the audit and the number of findings."""
+def _ids(*values) -> list[str]:
+    out = []
+    for value in values:
+        if value is None or value != value:
+            continue
+        out += [p.strip() for p in str(value).split(";") if p.strip()]
+    return out
+
+
+def measured_land(findings, measure: str, *, parcels=None) -> np.ndarray:
+    """The land each finding of ``measure`` adds to its total (geometries, one per piece).
+
+    ``violation`` and ``change``: the finding's own piece.  ``parcel``: the red
+    lines the finding names — ``parcel_id`` (several for low efficiency, ``;``
+    separated) and, for ``overlap_conflict``, ``other_parcel_id`` — looked up in
+    ``parcels``; the finding's own geometry where a parcel is not found (or no
+    ``parcels`` are given).
+    """
+    codes = [c for c, cat in CATEGORIES.items() if cat.measure == measure]
+    sel = findings[findings["category"].isin(codes)]
+    column = sel.geometry.name if isinstance(sel, gpd.GeoDataFrame) else "geometry"
+    geoms = np.asarray(sel[column].values, dtype=object)
+    if measure != "parcel":
+        return geoms
+    lookup = _parcel_geometries(parcels)
+    others = sel["other_parcel_id"] if "other_parcel_id" in sel else pd.Series("", index=sel.index)
+    out = []
+    for code, pid, other, geom in zip(
+        sel["category"], sel["parcel_id"], others, geoms, strict=True
+    ):
+        ids = _ids(pid, other if code == "overlap_conflict" else None)
+        found = [lookup[i] for i in ids if i in lookup]
+        out += found if found and len(found) == len(ids) else [geom]
+    return np.asarray(out, dtype=object)
+
+
+def union_area(geoms) -> float:
+    """Area of the union of ``geoms`` (m²): land under several geometries counts once."""
+    geoms = np.asarray(
+        [g for g in geoms if g is not None and not shapely.is_empty(g)], dtype=object
+    )
+    if not len(geoms):
+        return 0.0
+    if len(geoms) == 1:
+        return float(shapely.area(geoms[0]))
+    return float(shapely.area(shapely.union_all(geoms)))
+
+
+def totals(findings, *, parcels=None) -> dict:
+    """The headline totals of a set of findings, each meaning one thing.
+
+    Parameters
+    ----------
+    findings
+        Findings (all of a zone, or one street's, one holder's …).
+    parcels
+        The red lines, for 涉及地块面积 (the parcels parcel-level findings name).
+
+    Returns
+    -------
+    dict
+        ``findings`` (count); ``violation_m2``/``_mu`` (违规用地面积: area of the
+        union of the land-use violation pieces — over-use, outside red line,
+        use before lease, encroachment); ``parcel_m2``/``_mu`` (涉及地块面积: area
+        of the union of the parcels of the parcel-level findings — idle, leased
+        in, low efficiency, area mismatch, red-line overlap); ``amount_owed``
+        (金额, 元: everything owed — rent and fee arrears, rent for over-used
+        leased land).  Land found by several findings counts once; the areas are
+        never added to each other, and money never to land.
+
+    Examples
+    --------
+    >>> import landgis
+    >>> a = landgis.audit(landgis.get_path("parcels"), landgis.get_path("footprints"))
+    >>> t = totals(a.findings, parcels=a.parcels)
+    >>> round(t["violation_mu"], 2), round(t["parcel_mu"], 2)  # data/boundaries/README.md
+    (16.05, 132.0)
+    """
+    violation = union_area(measured_land(findings, "violation", parcels=parcels))
+    parcel = union_area(measured_land(findings, "parcel", parcels=parcels))
+    amounts = _amounts(findings)
+    return {
+        "findings": len(findings),
+        "violation_m2": violation,
+        "violation_mu": to_mu(violation),
+        "parcel_m2": parcel,
+        "parcel_mu": to_mu(parcel),
+        "amount_owed": float(np.nansum(amounts)) if len(amounts) else 0.0,
+    }
+
+
+def totals_by(findings, by: str, *, parcels=None) -> pd.DataFrame:
+    """:func:`totals` per ``by`` (``holder``, ``street``, ``village``, ``group``,
+    ``category``), then a 合计 row.
+
+    The 合计 row is the totals of all the findings, not the sum of the rows:
+    land shared by two holders (or streets) counts once in it.  Streets, villages
+    and holders are in pinyin order, groups and categories in DOMAIN.md's.
+    """
+    rows = []
+    keys = findings[by].fillna("").astype(str) if len(findings) else pd.Series(dtype=object)
+    if by == "group":
+        order = sorted(set(keys), key=lambda g: (list(GROUPS).index(g) if g in GROUPS else 99, g))
+    elif by == "category":
+        order = [c for c in CATEGORIES if c in set(keys)]
+    else:
+        order = pinyin_order(keys)
+    for key in order:
+        rows.append({by: key, **totals(findings[(keys == key).to_numpy()], parcels=parcels)})
+    rows.append({by: TOTAL_LABEL, **totals(findings, parcels=parcels)})
+    return pd.DataFrame(rows, columns=[by, *TOTAL_COLUMNS])
+
+
+#: The label of a 合计 (total) row.
+TOTAL_LABEL = "合计"
+
+
+def category_summary(findings, *, parcels=None) -> pd.DataFrame:
+    """Count, area and amount per category and working group, in DOMAIN.md's order.
+
+    One row per category and the working group its findings carry (the
+    modern agricultural park routes some to its own group).  ``measure`` says
+    what the row's area is (see :data:`landgis.rules.MEASURES`): for
+    ``violation`` categories the union of the pieces, for ``parcel`` ones the
+    union of the parcels they name (so a parcel named by two findings counts
+    once), none for ``money`` ones; ``amount_owed`` the money owed (元).
+    """
+    rows = []
+    group_rank = {g: i for i, g in enumerate(GROUPS)}
+    for code, cat in CATEGORIES.items():
+        sel = findings[findings["category"] == code]
+        if not len(sel):
+            continue
+        groups = (
+            sel["group"].fillna(cat.group)
+            if "group" in sel
+            else pd.Series(cat.group, index=sel.index)
+        )
+        for group in sorted(set(groups), key=lambda g: (group_rank.get(g, 99), g)):
+            part = sel[(groups == group).to_numpy()]
+            area = (
+                np.nan
+                if cat.measure == "money"
+                else union_area(measured_land(part, cat.measure, parcels=parcels))
+            )
+            amounts = _amounts(part)
+            rows.append(
+                {
+                    "category": code,
+                    "category_label": cat.label,
+                    "group": group,
+                    "count": len(part),
+                    "measure": cat.measure,
+                    "area_m2": area,
+                    "area_mu": to_mu(area),
+                    "amount_owed": float(np.nansum(amounts))
+                    if np.isfinite(amounts).any()
+                    else np.nan,
+                }
+            )
+    return pd.DataFrame(rows, columns=_SUMMARY_COLUMNS)
+
+
+_SUMMARY_COLUMNS = [
+    "category",
+    "category_label",
+    "group",
+    "count",
+    "measure",
+    "area_m2",
+    "area_mu",
+    "amount_owed",
+]
+
+
+def summary_table(findings, *, parcels=None) -> pd.DataFrame:
+    """``summary.csv``: :func:`category_summary` and then the 合计 rows of :func:`totals`.
+
+    The 合计 rows (``category`` empty, ``category_label`` 合计) give the number
+    of findings, 违规用地面积, 涉及地块面积 and the amount owed — each once,
+    never a sum of areas across categories.
+    """
+    table = category_summary(findings, parcels=parcels)
+    t = totals(findings, parcels=parcels)
+    measures = findings["category"].map(lambda c: CATEGORIES[c].measure)
+    amounts = _amounts(findings)
+    extra = [
+        ("all", t["findings"], np.nan, np.nan),
+        ("violation", int((measures == "violation").sum()), t["violation_m2"], np.nan),
+        ("parcel", int((measures == "parcel").sum()), t["parcel_m2"], np.nan),
+        ("money", int((np.nan_to_num(amounts) > 0).sum()), np.nan, t["amount_owed"]),
+    ]
+    if (measures == "change").any():
+        change = union_area(measured_land(findings, "change"))
+        extra.append(("change", int((measures == "change").sum()), change, np.nan))
+    rows = pd.DataFrame(
+        [
+            {
+                "category": "",
+                "category_label": TOTAL_LABEL,
+                "group": "",
+                "count": n,
+                "measure": m,
+                "area_m2": a,
+                "area_mu": to_mu(a),
+                "amount_owed": amount,
+            }
+            for m, n, a, amount in extra
+        ],
+        columns=_SUMMARY_COLUMNS,
+    )
+    return pd.concat([table, rows], ignore_index=True)
+
+
+def holder_summary(findings, holders: pd.DataFrame, *, parcels=None) -> pd.DataFrame:
+    """Per holder: the use figures of the audit, the number of findings and the totals
+    of its findings (违规用地面积, 涉及地块面积, 金额)."""
     table = holders.copy()
     counts = findings.groupby("holder").size()
     table["findings"] = counts.reindex(table.index, fill_value=0).astype(int)
+    per = totals_by(findings[findings["holder"].isin(table.index)], "holder", parcels=parcels)
+    per = per[per["holder"] != TOTAL_LABEL].set_index("holder")
+    for column in ("violation_m2", "violation_mu", "parcel_m2", "parcel_mu", "amount_owed"):
+        table[column] = per[column].reindex(table.index).fillna(0.0)
     return table.sort_values(["findings", "used_m2"], ascending=False)

@@ -30,11 +30,15 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from landgis.config import DEADLINE_BASES
 from landgis.crs import to_mu
 from landgis.errors import ConfigError
 from landgis.gcj02 import wgs84_to_gcj02
 from landgis.io.text_out import clean_text, counted
+from landgis.present.order import pinyin_order
 from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
+from landgis.present.summary import measured_land, totals, union_area
+from landgis.present.units import fmt, headline
 from landgis.rules import CATEGORIES, DEPARTMENTS
 from landgis.schema import TENURE_LABELS
 
@@ -105,6 +109,7 @@ def build_map(
     simplify: float = 0.5,
     orthophoto: str | Path | dict | None = None,
     changes: gpd.GeoDataFrame | None = None,
+    totals_parcels: gpd.GeoDataFrame | None = None,
 ):
     """A folium map of the findings over red lines, actual use and zones.
 
@@ -135,6 +140,10 @@ def build_map(
         A round's changes (:func:`landgis.monitor.diff_rounds`): its new and
         its resolved findings are drawn as two more layers on top, outlined
         (new: thick dashed red; resolved: dotted black, with the earlier geometry).
+    totals_parcels
+        The red lines the totals of the title and legend count 涉及地块面积 on
+        (:func:`landgis.present.summary.totals`); default ``parcels``.  Give all
+        of them when ``parcels`` holds only the context around the findings.
 
     Returns
     -------
@@ -180,18 +189,19 @@ def build_map(
     figure.add_child(m)
     bases = _basemaps(folium, m, basemap, key)
     n_shapes = sum(len(spec["shapes"]["rings"]) for spec in layers)
+    sums = totals(findings, parcels=totals_parcels if totals_parcels is not None else parcels)
     figure.landgis_data = {
         "map": m.get_name(),
         "title": clean_text(title, where="HTML"),
         "subtitle": clean_text(
-            subtitle if subtitle is not None else _default_subtitle(findings), where="HTML"
+            subtitle if subtitle is not None else _default_subtitle(sums), where="HTML"
         ),
         "layers": layers,
         "images": images,
         "bases": bases,
         "bounds": bounds,
         "canvas": n_shapes > _SVG_LIMIT,
-        "legend": _legend(findings, parcels, changes),
+        "legend": _legend(findings, parcels, changes, sums=sums, totals_parcels=totals_parcels),
     }
     return m
 
@@ -635,11 +645,28 @@ def _finding_props(df) -> dict:
         "action": _text_column(df, "action"),
         "group": _text_column(df, "group"),
         "departments": _text_column(df, "departments"),
-        "deadline": _text_column(df, "deadline"),
+        "deadline": _deadlines(df),
     }
 
 
-def _legend(findings, parcels, changes=None) -> dict:
+def _deadlines(df) -> list[str]:
+    """Deadlines as shown: a deadline counted from the round that found the finding says so."""
+    basis = _text_column(df, "deadline_basis")
+    return [
+        f"{d}（{DEADLINE_BASES['round']}）" if d and b == "round" else d
+        for d, b in zip(_text_column(df, "deadline"), basis, strict=True)
+    ]
+
+
+def _legend(findings, parcels, changes=None, *, sums=None, totals_parcels=None) -> dict:
+    """The legend: the headline totals, then count and measure per category.
+
+    A category's figure is what it adds to its total (see
+    :func:`landgis.present.summary.category_summary`): the union of its pieces or
+    parcels in 亩, or its amount in 元 for money categories.
+    """
+    counted_on = totals_parcels if totals_parcels is not None else parcels
+    sums = sums if sums is not None else totals(findings, parcels=counted_on)
     rows = []
     if changes is not None:
         for status, (label, style) in CHANGE_LAYERS.items():
@@ -654,22 +681,28 @@ def _legend(findings, parcels, changes=None) -> dict:
                         "color": style["color"],
                         "dash": True,
                         "count": int(sel.sum()),
-                        "mu": f"{to_mu(float(area.sum())):,.2f}",
+                        "mu": fmt(to_mu(float(area.sum())), "mu"),
                     }
                 )
     for code, cat in CATEGORIES.items():
-        sel = findings["category"] == code
-        if sel.any():
-            rows.append(
-                {
-                    "code": code,
-                    "label": cat.label,
-                    "kind": "fill",
-                    "color": CATEGORY_COLORS[code],
-                    "count": int(sel.sum()),
-                    "mu": f"{to_mu(float(findings.loc[sel, 'area_m2'].sum())):,.2f}",
-                }
-            )
+        sel = findings[findings["category"] == code]
+        if not len(sel):
+            continue
+        if cat.measure == "money":
+            figure = fmt(float(np.nansum(sel["amount_owed"].to_numpy(dtype=float))), "yuan")
+        else:
+            area = union_area(measured_land(sel, cat.measure, parcels=counted_on))
+            figure = fmt(to_mu(area), "mu")
+        rows.append(
+            {
+                "code": code,
+                "label": cat.label,
+                "kind": "fill",
+                "color": CATEGORY_COLORS[code],
+                "count": len(sel),
+                "mu": figure,
+            }
+        )
     if parcels is not None and len(parcels):
         for code, label in TENURE_LABELS.items():
             n = int((parcels["tenure"] == code).sum())
@@ -686,17 +719,30 @@ def _legend(findings, parcels, changes=None) -> dict:
                         "mu": "",
                     }
                 )
-    total = to_mu(float(findings["area_m2"].sum())) if len(findings) else 0.0
+    headline_rows = [
+        {"code": "violation", "label": "违规用地面积", "value": sums["violation_mu"], "unit": "mu"},
+        {"code": "parcel", "label": "涉及地块面积", "value": sums["parcel_mu"], "unit": "mu"},
+    ]
+    if sums["amount_owed"]:
+        headline_rows.append(
+            {"code": "money", "label": "欠缴金额", "value": sums["amount_owed"], "unit": "yuan"}
+        )
+    for row in headline_rows:
+        row["text"] = fmt(row["value"], row["unit"])
+        row["value"] = round(float(row["value"]), 2)
     return {
-        "title": f"问题图例（共 {len(findings)} 处，{total:,.2f} 亩）",
-        "columns": ["", "类别", "数量", "亩"],
+        "title": f"问题图例（共 {len(findings)} 处）",
+        "count": len(findings),
+        "totals": headline_rows,
+        "columns": ["", "类别", "数量", "面积/金额"],
         "rows": rows,
-        "note": "点击图斑查看详情；右上角切换图层与底图。",
+        "note": "面积按土地去重：一块地只计一次，各类之和可大于合计；欠费计元，不计面积。"
+        "点击图斑看详情，右上角切换图层。",
     }
 
 
-def _default_subtitle(findings) -> str:
-    return f"{len(findings)} 处问题 · 面积合计 {to_mu(float(findings['area_m2'].sum())):,.2f} 亩"
+def _default_subtitle(sums: dict) -> str:
+    return " · ".join(f"{name} {text}" for name, text in headline(sums))
 
 
 def _bounds(frames, *, gcj: bool) -> list[list[float]] | None:
@@ -770,6 +816,7 @@ def write_maps(
             basemap=basemap,
             tianditu_key=tianditu_key,
             orthophoto=orthophoto,
+            totals_parcels=parcels,
         )
         with atomic_path(outdir / f"{name}.html") as tmp:
             tmp.write_text(map_html(m), encoding="utf-8")
@@ -781,6 +828,7 @@ def write_maps(
                 parcels=layers["parcels"],
                 footprints=layers["footprints"],
                 title=heading,
+                totals_parcels=parcels,
             )
 
     save("map", findings, context, title, overview=True)
@@ -788,7 +836,7 @@ def write_maps(
     # first, so a street of the same name takes the suffix, never a department.
     departments = {d: safe_filename(d) for d in DEPARTMENT_CATEGORIES}
     taken: set[str] = set(departments.values())
-    for street in sorted(s for s in findings["street"].unique() if s):
+    for street in (s for s in pinyin_order(findings["street"]) if s):
         subset = findings[findings["street"] == street]
         stem = safe_filename(street, taken=taken)
         save(

@@ -128,6 +128,19 @@
   legend.onAdd = function () {
     var box = el("div", null, "lg-legend");
     box.appendChild(el("div", data.legend.title, "lg-legend-title"));
+    if (data.legend.totals && data.legend.totals.length) {  // the headline totals
+      var sums = el("div", null, "lg-legend-totals");
+      data.legend.totals.forEach(function (total) {
+        var line = el("div", null, "lg-legend-total");
+        line.setAttribute("data-total", total.code);
+        line.appendChild(el("span", total.label + "：", "lg-total-label"));
+        var value = el("span", total.text, "lg-total-value");
+        value.setAttribute("data-value", String(total.value));
+        line.appendChild(value);
+        sums.appendChild(line);
+      });
+      box.appendChild(sums);
+    }
     var table = el("table");
     var head = el("tr");
     data.legend.columns.forEach(function (c) { head.appendChild(el("th", c)); });
