@@ -41,6 +41,7 @@ from landgis.engine.money import (
     rent_instalments,
 )
 from landgis.io.registers import REGISTER_KEYS
+from landgis.rules import codes
 from landgis.schema import AUTHORIZED_TENURES
 
 __all__ = ["Accounts", "apply_registers"]
@@ -250,7 +251,7 @@ def _rents_on_findings(raw, leases, area_mu, footprints, campaign: Campaign, as_
         raw.loc[over, "annual_rent"] = per_mu * raw.loc[over, "area_m2"].to_numpy() / M2_PER_MU
     inward = ~out & (leases["direction"] == "leased_in").to_numpy()
     paid_in = rents.loc[inward, "annual"].groupby(leases.loc[inward, "parcel_id"]).sum()
-    leased_in = raw["category"].str.startswith("leased_in").to_numpy()
+    leased_in = raw["category"].isin(codes(family="leased_in")).to_numpy()
     if leased_in.any():
         raw.loc[leased_in, "annual_rent"] = raw.loc[leased_in, "parcel_id"].map(paid_in)
 

@@ -45,6 +45,7 @@ from landgis.present import (
 from landgis.present.csv import write_table
 from landgis.present.order import pinyin_order
 from landgis.present.summary import labelled
+from landgis.rules import codes
 from landgis.schema import load_aliases
 
 __all__ = ["GIS_FORMATS", "RASTER_SUFFIXES", "UNKNOWN_USER", "Audit", "audit"]
@@ -890,7 +891,7 @@ def _built_up_is_not_idle(raw, parcels, source, options, idle_ratio: float):
     """Drop idle findings on parcels the raster shows built up (by whoever)."""
     from landgis.raster import coverage
 
-    idle = raw["category"].isin(["idle_requisitioned", "idle_leased"])
+    idle = raw["category"].isin(codes(family="idle"))
     if not idle.any():
         return raw
     ids = raw.loc[idle, "parcel_id"].unique()

@@ -19,7 +19,7 @@ from pyproj import Transformer
 
 from landgis.config import Campaign
 from landgis.crs import to_mu
-from landgis.rules import CATEGORIES
+from landgis.rules import CATEGORIES, codes
 
 __all__ = ["COLUMNS", "EXTRA_COLUMNS", "SPATIAL_PIECE_CATEGORIES", "build_findings"]
 
@@ -55,17 +55,9 @@ EXTRA_COLUMNS = [
     "deadline_basis",
 ]
 
-#: Categories whose rows are pieces of land; ``min_area`` drops the slivers.
-SPATIAL_PIECE_CATEGORIES = (
-    "encroachment",
-    "outside_redline",
-    "overuse_requisitioned",
-    "overuse_leased",
-    "unleased_use",
-    "overlap_conflict",
-    "idle_requisitioned",
-    "idle_leased",
-)
+#: Categories whose rows are pieces of land; ``min_area`` drops the slivers
+#: (as imported: see :func:`landgis.rules.codes`).
+SPATIAL_PIECE_CATEGORIES = codes(kind="piece")
 
 
 def build_findings(
@@ -116,7 +108,7 @@ def build_findings(
     ):
         if col not in df:
             df[col] = np.nan
-    small = df["category"].isin(SPATIAL_PIECE_CATEGORIES) & (df["area_m2"] < campaign.min_area)
+    small = df["category"].isin(codes(kind="piece")) & (df["area_m2"] < campaign.min_area)
     df = df.loc[~small].reset_index(drop=True)
 
     geoms = np.asarray(df.geometry.values, dtype=object)

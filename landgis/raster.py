@@ -53,6 +53,7 @@ from landgis.errors import (
     InputFileError,
     LandgisWarning,
 )
+from landgis.rules import codes
 
 __all__ = [
     "CHANGE_CATEGORIES",
@@ -64,7 +65,7 @@ __all__ = [
 ]
 
 #: Finding categories :func:`use_change` produces (see :mod:`landgis.rules`).
-CHANGE_CATEGORIES = ("use_new", "use_grown", "use_removed")
+CHANGE_CATEGORIES = codes(family="monitoring")
 
 #: GDAL block cache while reading (MB): keeps the peak memory of a whole-tile
 #: pass bounded whatever the machine's default (5 % of RAM).

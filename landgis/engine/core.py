@@ -45,6 +45,7 @@ from landgis.engine.ops import (
     subtract_pairs,
 )
 from landgis.engine.ops import threads as threads_context
+from landgis.rules import EXCESS_PARTS, PARK_OVERUSE, park_overuse
 from landgis.schema import AUTHORIZED_TENURES
 
 __all__ = ["EngineResult", "Scope", "Truncated", "run"]
@@ -526,11 +527,7 @@ def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float
     raw["parcel_id"] = np.where(nearest >= 0, lay.pid[np.maximum(nearest, 0)], "")
     is_park = (raw["category"] == "park").to_numpy()
     tenure = np.where(nearest >= 0, lay.ptenure[np.maximum(nearest, 0)], "")
-    raw.loc[is_park, "category"] = np.select(
-        [tenure[is_park] == "leased_out", nearest[is_park] < 0],
-        ["overuse_leased", "unleased_use"],
-        "overuse_requisitioned",
-    )
+    raw.loc[is_park, "category"] = park_overuse(tenure[is_park])
     holders = _holder_table(use, piece_user, raw, lay)
     return raw, holders
 
@@ -634,20 +631,12 @@ def _holder_table(
     table["used_m2"] = np.bincount(piece_user, weights=use.used * weight, minlength=n_names)
     table["own_m2"] = table["used_m2"] - np.bincount(piece_user, weights=excess, minlength=n_names)
     codes = pd.Index(lay.names).get_indexer(raw["holder"])
-    for cat in (
-        "encroachment",
-        "outside_redline",
-        "overuse_requisitioned",
-        "overuse_leased",
-        "unleased_use",
-    ):
+    for cat in EXCESS_PARTS:
         mask = (raw["category"] == cat).to_numpy()
         table[f"{cat}_m2"] = np.bincount(
             codes[mask], weights=raw["area_m2"].to_numpy()[mask], minlength=n_names
         )
-    table["park_overuse_m2"] = table[
-        ["overuse_requisitioned_m2", "overuse_leased_m2", "unleased_use_m2"]
-    ].sum(axis=1)
+    table["park_overuse_m2"] = table[[f"{c}_m2" for c in PARK_OVERUSE]].sum(axis=1)
     authorized = np.zeros(n_names, dtype=bool)
     authorized[lay.pholder[lay.pauth]] = True
     users = np.zeros(n_names, dtype=bool)

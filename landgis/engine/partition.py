@@ -83,6 +83,7 @@ from landgis.engine.core import (
     run,
 )
 from landgis.errors import ConfigError, CRSError, InputFileError
+from landgis.rules import EXCESS_PARTS, PARK_OVERUSE, park_overuse
 
 __all__ = [
     "FootprintSource",
@@ -96,14 +97,8 @@ __all__ = [
 ]
 
 #: Categories whose findings are excess parts of use pieces.
-USE_CATEGORIES = (
-    "encroachment",
-    "outside_redline",
-    "overuse_requisitioned",
-    "overuse_leased",
-    "unleased_use",
-)
-_PARK = ("overuse_requisitioned", "overuse_leased", "unleased_use")
+USE_CATEGORIES = EXCESS_PARTS
+_PARK = PARK_OVERUSE
 _HOLDER_COLUMNS = [
     "used_m2",
     "own_m2",
@@ -1074,11 +1069,7 @@ def _merge(parts: list[_Part], parcels, display: pd.Series, *, crs, grid_size):
         tenure = np.where(found, lay.ptenure[np.maximum(best, 0)], "")
         cat = raw["category"].to_numpy(dtype=object)[rows]
         park = np.isin(cat, _PARK)
-        cat[park] = np.select(
-            [tenure[park] == "leased_out", ~found[park]],
-            ["overuse_leased", "unleased_use"],
-            "overuse_requisitioned",
-        )
+        cat[park] = park_overuse(tenure[park])
         raw.loc[rows, "parcel_id"] = pid
         raw.loc[rows, "category"] = cat
 
@@ -1089,7 +1080,7 @@ def _merge(parts: list[_Part], parcels, display: pd.Series, *, crs, grid_size):
         raw["piece"] = np.nan
     if is_use.any():
         raw.loc[is_use, "piece"] = rank.reindex(raw.loc[is_use, "first_row"].to_numpy()).to_numpy()
-    cat_rank = {c: i for i, c in enumerate(("encroachment", "outside_redline", *_PARK))}
+    cat_rank = {c: i for i, c in enumerate(EXCESS_PARTS)}
     pid_row = pd.Series(np.arange(len(parcels)), index=parcels["parcel_id"].to_numpy())
     order_key = np.where(
         is_use,
@@ -1125,9 +1116,7 @@ def _holders(pieces: pd.DataFrame, raw: pd.DataFrame, lay: _Layers, names: pd.Se
         table[f"{cat}_m2"] = (
             raw.loc[sel].groupby("holder")["area_m2"].sum().reindex(everyone, fill_value=0.0)
         )
-    table["park_overuse_m2"] = table[
-        ["overuse_requisitioned_m2", "overuse_leased_m2", "unleased_use_m2"]
-    ].sum(axis=1)
+    table["park_overuse_m2"] = table[[f"{c}_m2" for c in PARK_OVERUSE]].sum(axis=1)
     return table[_HOLDER_COLUMNS].astype(float)
 
 

@@ -49,7 +49,7 @@ from landgis.crs import to_mu
 from landgis.errors import LandgisError
 from landgis.io.atomic import atomic_path
 from landgis.monitor.diff import STATUS_LABELS, as_findings, diff_rounds
-from landgis.rules import CATEGORIES
+from landgis.rules import CATEGORIES, codes
 
 __all__ = [
     "CATEGORY_FAMILIES",
@@ -152,9 +152,7 @@ EVENT_KINDS_ZH = {
 #: Statuses of cases done with (已处置, 已销号): found again, they relapse (反弹).
 DONE_STATUSES = ("已处置", "已销号")
 #: Families of parcel-level categories: a case follows its parcel within its family.
-CATEGORY_FAMILIES: tuple[tuple[str, ...], ...] = (
-    ("leased_in_idle", "leased_in_used", "leased_in_unused"),
-)
+CATEGORY_FAMILIES: tuple[tuple[str, ...], ...] = (codes(family="leased_in"),)
 #: ``deadline_by_hand`` in the file: how the case's deadline was set.
 _DEADLINE_CODES = {0: "campaign", 1: "hand", 2: "round"}
 _CASE_FINDING_HEADERS_ZH = {

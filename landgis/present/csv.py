@@ -20,7 +20,7 @@ from landgis.findings import COLUMNS, EXTRA_COLUMNS
 from landgis.io.atomic import atomic_path
 from landgis.io.text_out import clean_frame, counted
 from landgis.present.units import DECIMALS, fixed_text, round_units
-from landgis.rules import CATEGORIES, GROUPS
+from landgis.rules import CATEGORIES, DEPARTMENTS_EN, GROUPS
 
 __all__ = [
     "HEADERS_ZH",
@@ -58,10 +58,6 @@ HEADERS_ZH = {
     "days_overdue": "逾期天数",
     "deadline_basis": "时限依据",
     "score": "亩均效益得分",
-}
-_DEPARTMENTS_EN = {
-    "自然资源和规划局": "Natural resources and planning bureau",
-    "城管局": "Urban management bureau",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: The Chinese header of ``use_ratio`` in tables for people: a percentage.
@@ -107,7 +103,7 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
         df["action"] = [c.action_en for c in cats]
         df["group"] = df["group"].map(lambda g: GROUPS.get(g, g))
         df["departments"] = [
-            "; ".join(_DEPARTMENTS_EN.get(d, d) for d in c.departments) for c in cats
+            "; ".join(DEPARTMENTS_EN.get(d, d) for d in c.departments) for c in cats
         ]
     df["use_ratio"] = pd.to_numeric(df["use_ratio"], errors="coerce")
     if lang == "zh":  # a percentage, as people read it (7.5, not 0.075)

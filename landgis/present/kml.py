@@ -41,7 +41,7 @@ from landgis.io.atomic import atomic_path
 from landgis.io.columns import cell_text
 from landgis.io.paths import safe_filename
 from landgis.io.text_out import clean_text, clean_tree, counted
-from landgis.present.style import CATEGORY_COLORS
+from landgis.present.style import category_color
 from landgis.rules import CATEGORIES
 
 __all__ = [
@@ -226,7 +226,7 @@ class _K:
 
 
 def _style(k: _K, code: str, icon: str | None) -> ET.Element:
-    color = CATEGORY_COLORS.get(code, "#7f7f7f")
+    color = category_color(code, "#7f7f7f")
     style = ET.Element(k("Style"), {"id": f"cat-{code}"})
     icon_style = ET.SubElement(style, k("IconStyle"))
     ET.SubElement(icon_style, k("color")).text = kml_color(color)

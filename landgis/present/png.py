@@ -12,8 +12,8 @@ import pandas as pd
 
 from landgis.crs import to_mu
 from landgis.io.atomic import atomic_path
-from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
-from landgis.rules import CATEGORIES
+from landgis.present.style import CONTEXT_STYLES, TENURE_STYLES, category_color
+from landgis.rules import CATEGORIES, draw_order
 from landgis.schema import TENURE_LABELS
 
 __all__ = ["write_png"]
@@ -95,11 +95,11 @@ def write_png(
             footprints.plot(
                 ax=ax, color=style["fillColor"], edgecolor=style["color"], linewidth=0.3, alpha=0.6
             )
-        for code in DRAW_ORDER:
+        for code in draw_order():
             sel = findings[findings["category"] == code]
             if not len(sel):
                 continue
-            color = CATEGORY_COLORS[code]
+            color = category_color(code)
             sel.plot(ax=ax, color=color, edgecolor=color, linewidth=0.8, alpha=0.55)
             cat = CATEGORIES[code]
             label = cat.label if font else cat.label_en

@@ -26,7 +26,7 @@ import shapely
 from landgis.io.atomic import atomic_path
 from landgis.io.columns import cell_text
 from landgis.io.text_out import clean_text, counted
-from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, TENURE_STYLES
+from landgis.present.style import CONTEXT_STYLES, TENURE_STYLES, category_color
 from landgis.rules import CATEGORIES
 
 __all__ = ["finding_map_png", "printlist_html", "write_printlist"]
@@ -109,7 +109,7 @@ def printlist_html(
         zip(findings.itertuples(index=False), findings.geometry.values, strict=True), start=1
     ):
         code = str(row.category)
-        color = CATEGORY_COLORS.get(code, "#555555")
+        color = category_color(code, "#555555")
         label = cell_text(row.category_label) or (
             CATEGORIES[code].label if code in CATEGORIES else code
         )
@@ -233,7 +233,7 @@ def finding_map_png(
             if len(sel):
                 dashes = (0, (3, 2)) if style["dashArray"] else "solid"
                 sel.boundary.plot(ax=ax, color=style["color"], linewidth=0.8, linestyle=dashes)
-    color = CATEGORY_COLORS.get(category, "#555555")
+    color = category_color(category, "#555555")
     gpd.GeoSeries([geom]).plot(ax=ax, color=color, alpha=0.55, edgecolor=color, linewidth=1.6)
     # GeoPandas rescales the axes to the data it draws: set the window last.
     ax.set_xlim(cx - half, cx + half)

@@ -29,8 +29,8 @@ from pathlib import Path
 from landgis.errors import InputFileError
 from landgis.io.text_out import clean_tree
 from landgis.present.csv import HEADERS_ZH
-from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
-from landgis.rules import CATEGORIES
+from landgis.present.style import CONTEXT_STYLES, TENURE_STYLES, category_color
+from landgis.rules import CATEGORIES, draw_order
 from landgis.schema import TENURE_LABELS
 
 __all__ = [
@@ -389,17 +389,15 @@ def _categorized(attr: str, rows: list[tuple[str, str, ET.Element]]) -> ET.Eleme
 
 
 def _category_order() -> list[str]:
-    """Every category, in the map's drawing order (categories it does not list last)."""
-    return [c for c in DRAW_ORDER if c in CATEGORIES] + [
-        c for c in CATEGORIES if c not in DRAW_ORDER
-    ]
+    """Every category, in the map's drawing order."""
+    return list(draw_order())
 
 
 def _findings_renderer() -> ET.Element:
     rows = []
     order = _category_order()
     for code in order:
-        color = CATEGORY_COLORS.get(code, _FALLBACK_COLOR)
+        color = category_color(code, _FALLBACK_COLOR)
         symbol = _fill_symbol("", fill=color, fill_alpha=0.45, line=color, weight=2, dash=None)
         rows.append((code, CATEGORIES[code].label, symbol))
     renderer = _categorized("category", rows)

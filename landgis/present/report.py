@@ -28,22 +28,16 @@ from landgis.present.excel import fill_sheet, save_workbook
 from landgis.present.order import pinyin_order
 from landgis.present.summary import labelled, totals, totals_by
 from landgis.present.units import round_units
-from landgis.rules import CATEGORIES, GROUPS
+from landgis.rules import CATEGORIES, EXCESS_PARTS, GROUPS
 from landgis.schema import TENURE_LABELS
 
 __all__ = ["write_dossiers", "write_report"]
 
 #: Categories of land used beyond the grant.
-_BEYOND = (
-    "encroachment",
-    "outside_redline",
-    "overuse_requisitioned",
-    "overuse_leased",
-    "unleased_use",
-)
+_BEYOND = EXCESS_PARTS
 
 #: Categories about land an enterprise holds or uses (not the zone's leased-in land).
-_ENTERPRISE_CATEGORIES = [c for c in CATEGORIES if not c.startswith("leased_in")]
+_ENTERPRISE_CATEGORIES = [c for c, cat in CATEGORIES.items() if cat.family != "leased_in"]
 
 
 #: Headers of the totals in the report (see :func:`landgis.present.summary.totals`).

@@ -1,58 +1,20 @@
 """Colours and line styles shared by every presenter (HTML map, PNG, QGIS styles).
 
-Findings colours are a qualitative palette chosen so that neighbouring
-categories differ in hue and lightness; red lines keep one hue per tenure,
-dashed for the tenures that are not the zone's own grant.
+Findings take the colour of their category (:attr:`landgis.rules.Category.colour`,
+a qualitative palette chosen so that neighbouring categories differ in hue and
+lightness); red lines keep one hue per tenure, dashed for the tenures that are
+not the zone's own grant.
 """
 
 from __future__ import annotations
 
+from landgis import rules
+
 __all__ = ["CATEGORY_COLORS", "CONTEXT_STYLES", "DRAW_ORDER", "TENURE_STYLES", "category_color"]
 
-#: Categories in drawing order: parcel-sized findings first, so that the smaller
-#: pieces lie (and are clicked) on top.
-DRAW_ORDER = (
-    "use_removed",
-    "leased_in_unused",
-    "leased_in_idle",
-    "leased_in_used",
-    "area_mismatch",
-    "idle_requisitioned",
-    "idle_leased",
-    "low_efficiency",
-    "rent_arrears",
-    "fee_arrears",
-    "overlap_conflict",
-    "overuse_requisitioned",
-    "overuse_leased",
-    "unleased_use",
-    "outside_redline",
-    "encroachment",
-    "use_grown",
-    "use_new",
-)
-
-CATEGORY_COLORS: dict[str, str] = {
-    "encroachment": "#d62728",
-    "outside_redline": "#7b1113",
-    "overuse_requisitioned": "#ff7f0e",
-    "overuse_leased": "#e6b800",
-    "unleased_use": "#e377c2",
-    "idle_requisitioned": "#8c564b",
-    "idle_leased": "#b5b300",
-    "leased_in_used": "#2ca02c",
-    "leased_in_idle": "#17becf",
-    "leased_in_unused": "#1f77b4",
-    "overlap_conflict": "#9467bd",
-    "area_mismatch": "#7f7f7f",
-    "rent_arrears": "#393b79",
-    "fee_arrears": "#637939",
-    "low_efficiency": "#843c39",
-    # change between surveys: vivid hues that stand out on an orthophoto
-    "use_new": "#ff1493",
-    "use_grown": "#ffa07a",
-    "use_removed": "#00bfff",
-}
+#: Categories in drawing order, and their colours: from :mod:`landgis.rules`.
+DRAW_ORDER = rules.DRAW_ORDER
+CATEGORY_COLORS: dict[str, str] = {code: cat.colour for code, cat in rules.CATEGORIES.items()}
 
 #: Leaflet path options per tenure code (also read by the PNG and QGIS styles).
 TENURE_STYLES: dict[str, dict] = {
@@ -74,6 +36,7 @@ CONTEXT_STYLES: dict[str, dict] = {
 }
 
 
-def category_color(code: str) -> str:
-    """The colour of a finding category."""
-    return CATEGORY_COLORS[code]
+def category_color(code: str, default: str = "#7f7f7f") -> str:
+    """The colour of a finding category (``default`` for a code landgis does not know)."""
+    cat = rules.CATEGORIES.get(code)
+    return cat.colour if cat is not None else default

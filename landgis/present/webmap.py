@@ -36,10 +36,11 @@ from landgis.errors import ConfigError
 from landgis.gcj02 import wgs84_to_gcj02
 from landgis.io.text_out import clean_text, counted
 from landgis.present.order import pinyin_order
-from landgis.present.style import CATEGORY_COLORS, CONTEXT_STYLES, DRAW_ORDER, TENURE_STYLES
+from landgis.present.style import CONTEXT_STYLES, TENURE_STYLES, category_color
 from landgis.present.summary import measured_land, totals, union_area
 from landgis.present.units import fmt, headline
-from landgis.rules import CATEGORIES, DEPARTMENTS
+from landgis.rules import CATEGORIES, DEPARTMENTS, draw_order
+from landgis.rules import departments as rules_departments
 from landgis.schema import TENURE_LABELS
 
 __all__ = ["BASEMAPS", "DEPARTMENT_CATEGORIES", "build_map", "map_html"]
@@ -48,7 +49,7 @@ __all__ = ["BASEMAPS", "DEPARTMENT_CATEGORIES", "build_map", "map_html"]
 BASEMAPS = ("osm", "tianditu", "tianditu-img", "gaode", "gaode-img", "none")
 
 #: The departments that get a map of their own, and the categories on it.
-DEPARTMENT_CATEGORIES = DEPARTMENTS
+DEPARTMENT_CATEGORIES = DEPARTMENTS  # as imported; maps ask rules.departments() each time
 
 TIANDITU_ENV = "TIANDITU_KEY"
 _TIANDITU = (
@@ -445,11 +446,11 @@ def _layers(findings, parcels, footprints, planning, admin, *, simplify: float, 
                     )
                 )
     placed = ~(findings.geometry.isna() | findings.geometry.is_empty)  # money without land
-    for code in DRAW_ORDER:
+    for code in draw_order():
         sel = findings[(findings["category"] == code) & placed]
         if not len(sel):
             continue
-        color = CATEGORY_COLORS[code]
+        color = category_color(code)
         style = {
             "color": color,
             "weight": 2,
@@ -698,7 +699,7 @@ def _legend(findings, parcels, changes=None, *, sums=None, totals_parcels=None) 
                 "code": code,
                 "label": cat.label,
                 "kind": "fill",
-                "color": CATEGORY_COLORS[code],
+                "color": category_color(code),
                 "count": len(sel),
                 "mu": figure,
             }
@@ -834,7 +835,8 @@ def write_maps(
     save("map", findings, context, title, overview=True)
     # The department maps have documented names (maps/城管局.html …): reserved
     # first, so a street of the same name takes the suffix, never a department.
-    departments = {d: safe_filename(d) for d in DEPARTMENT_CATEGORIES}
+    routed = rules_departments()
+    departments = {d: safe_filename(d) for d in routed}
     taken: set[str] = set(departments.values())
     for street in (s for s in pinyin_order(findings["street"]) if s):
         subset = findings[findings["street"] == street]
@@ -846,7 +848,7 @@ def write_maps(
             f"{title} · {street}",
             overview=True,
         )
-    for department, codes in DEPARTMENT_CATEGORIES.items():
+    for department, codes in routed.items():
         stem = departments[department]
         save(
             f"maps/{stem}",
