@@ -127,6 +127,19 @@ LEDGER_HEADERS_ZH = {
     "lat": "纬度",
     "updated": "更新时间",
 }
+#: Ledger columns holding dates (both spellings), written as dates in workbooks.
+LEDGER_DATE_COLUMNS = {
+    "deadline",
+    "opened",
+    "last_seen",
+    "status_changed",
+    "closed",
+    "date",
+    *(LEDGER_HEADERS_ZH[c] for c in ("deadline", "opened", "last_seen", "status_changed")),
+    LEDGER_HEADERS_ZH["closed"],
+    "调查日期",
+    "日期",
+}
 _EVENT_HEADERS_ZH = {
     "id": "序号",
     "case_id": "案件编号",
@@ -739,9 +752,9 @@ class Ledger:
             "各轮编号": _headers(ids, _CASE_FINDING_HEADERS_ZH, lang),
             "调查轮次": _headers(self.rounds(), _ROUND_HEADERS_ZH, lang),
         }
-        from landgis.monitor.report import write_workbook
+        from landgis.present.excel import write_workbook
 
-        return write_workbook(path, sheets)
+        return write_workbook(path, sheets, dates=LEDGER_DATE_COLUMNS)
 
     def __repr__(self) -> str:
         with self._read() as con:

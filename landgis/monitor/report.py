@@ -37,11 +37,9 @@ import datetime as dt
 import html
 import io
 import logging
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,6 +50,7 @@ from landgis.io.atomic import atomic_path
 from landgis.io.text_out import clean_text, counted
 from landgis.monitor.ledger import (
     CLOSED_STATUSES,
+    LEDGER_DATE_COLUMNS,
     LEDGER_HEADERS_ZH,
     MERGED,
     OPEN_STATUSES,
@@ -59,10 +58,11 @@ from landgis.monitor.ledger import (
     Ledger,
     LedgerError,
 )
-from landgis.present.units import EXCEL_FORMATS, fmt, unit_of
+from landgis.present.excel import write_workbook
+from landgis.present.units import fmt
 from landgis.rules import CATEGORIES, GROUPS
 
-__all__ = ["PROGRESS_HEADERS_ZH", "Progress", "progress_report", "write_workbook"]
+__all__ = ["PROGRESS_HEADERS_ZH", "Progress", "progress_report"]
 
 #: Chinese headers of the progress tables.
 PROGRESS_HEADERS_ZH = {
@@ -100,18 +100,6 @@ _DISPOSED = (PENDING, "已处置", "已销号")
 _DONE = ("已处置", "已销号")
 _TOTAL = "合计"
 _NO_STREET = "（未定街道）"
-_DATE_COLUMNS = {
-    "deadline",
-    "opened",
-    "last_seen",
-    "status_changed",
-    "closed",
-    "date",
-    *(LEDGER_HEADERS_ZH[c] for c in ("deadline", "opened", "last_seen", "status_changed")),
-    LEDGER_HEADERS_ZH["closed"],
-    "调查日期",
-    "日期",
-}
 
 
 @dataclass
@@ -202,7 +190,9 @@ class Progress:
             "案件明细": self.cases["overdue"].to_numpy(dtype=bool),
         }
         title = f"{self.title}（截至 {self.as_of.isoformat()}，本轮 {self.round}）"
-        return write_workbook(path, sheets, highlight=highlight, title=title)
+        return write_workbook(
+            path, sheets, highlight=highlight, dates=LEDGER_DATE_COLUMNS, title=title
+        )
 
     def write(self, outdir: str | Path) -> dict[str, Path]:
         """Write ``progress.html`` and ``progress.xlsx`` to ``outdir``; return name → path."""
@@ -562,100 +552,3 @@ def _chart(df: pd.DataFrame, key: str, title: str) -> str:
     svg = buffer.getvalue()
     return svg[svg.index("<svg") :]
 
-
-# ---------------------------------------------------------------------- Excel
-
-
-@counted
-def write_workbook(
-    path: str | Path,
-    sheets: dict[str, pd.DataFrame],
-    *,
-    highlight: dict[str, Any] | None = None,
-    title: str | None = None,
-) -> Path:
-    """Write tables to an .xlsx: numbers as numbers, dates as dates, text never a formula.
-
-    Parameters
-    ----------
-    path
-        The workbook, written atomically.
-    sheets
-        Sheet name → table (headers as they should read).
-    highlight
-        Sheet name → boolean per row: those rows are filled light red with dark
-        red text (Excel's "bad" style), e.g. overdue cases.
-    title
-        Written into the workbook's properties.
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    fill = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
-    bad = Font(color="9C0006")
-    wb = Workbook()
-    wb.remove(wb.active)
-    if title:
-        wb.properties.title = clean_text(title, where="xlsx")
-    for name, table in sheets.items():
-        ws = wb.create_sheet(_sheet_title(name))
-        ws.append([clean_text(str(c), where="xlsx") for c in table.columns])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-        dates = [str(c) in _DATE_COLUMNS for c in table.columns]
-        formats = [EXCEL_FORMATS.get(unit_of(c), "#,##0.00") for c in table.columns]
-        for values in table.itertuples(index=False):
-            ws.append([_cell(v, d) for v, d in zip(values, dates, strict=True)])
-        for column, is_date, number in zip(ws.iter_cols(min_row=2), dates, formats, strict=True):
-            for cell in column:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # never a formula
-                elif is_date and cell.value is not None:
-                    cell.number_format = "yyyy-mm-dd"
-                elif isinstance(cell.value, float):
-                    cell.number_format = number
-        marks = (highlight or {}).get(name)
-        if marks is not None:
-            for i, on in enumerate(np.asarray(marks, dtype=bool), start=2):
-                if on:
-                    for cell in ws[i]:
-                        cell.fill = fill
-                        cell.font = bad
-        for i, column in enumerate(table.columns, start=1):
-            sample = [len(str(column))] + [len(str(v)) for v in table.iloc[:200, i - 1]]
-            ws.column_dimensions[get_column_letter(i)].width = min(50, 4 + 1.5 * max(sample))
-        ws.freeze_panes = "A2"
-        if len(table.columns):
-            ws.auto_filter.ref = ws.dimensions
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return path
-
-
-def _sheet_title(name: str) -> str:
-    """A sheet name Excel takes: no []:*?/\\ or characters XML cannot hold, ≤ 31."""
-    return re.sub(r"[\[\]:*?/\\]", "_", clean_text(str(name), where="xlsx"))[:31] or "Sheet"
-
-
-def _cell(value, is_date: bool):
-    if value is None:
-        return None
-    if isinstance(value, float | np.floating):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, bool | np.bool_):
-        return "是" if value else ""
-    if isinstance(value, np.integer):
-        return int(value)
-    if is_date and isinstance(value, str) and value:
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    if isinstance(value, str):
-        return clean_text(value, where="xlsx")
-    if pd.isna(value):
-        return None
-    return value

@@ -10,14 +10,20 @@ counted (:mod:`landgis.io.text_out`).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from landgis.io.atomic import atomic_path
 from landgis.io.text_out import clean_text, counted
 from landgis.present.csv import findings_table
 from landgis.present.units import EXCEL_FORMATS, unit_of
 
-__all__ = ["fill_sheet", "save_workbook", "write_xlsx"]
+__all__ = ["fill_sheet", "save_workbook", "sheet_title", "write_workbook", "write_xlsx"]
 
 
 @counted
@@ -32,10 +38,63 @@ def write_xlsx(findings, path: str | Path, *, lang: str = "zh") -> Path:
     return save_workbook(wb, path)
 
 
-def fill_sheet(ws, table, *, row: int = 1, title: str | None = None, freeze: bool = True) -> int:
-    """Write ``table`` into ``ws`` from ``row``: bold header, numbers as numbers,
-    text typed as text (never a formula), readable widths.  Returns the next free row."""
-    from openpyxl.styles import Font
+@counted
+def write_workbook(
+    path: str | Path,
+    sheets: Mapping[str, Any],
+    *,
+    highlight: Mapping[str, Any] | None = None,
+    dates: Collection[str] = (),
+    title: str | None = None,
+) -> Path:
+    """Write tables to an .xlsx, one sheet each, atomically (see :func:`fill_sheet`).
+
+    Parameters
+    ----------
+    path
+        The workbook.
+    sheets
+        Sheet name → table (headers as they should read).
+    highlight
+        Sheet name → boolean per row: those rows are filled light red with dark
+        red text (Excel's "bad" style), e.g. overdue cases.
+    dates
+        Column names whose ISO text (``2024-06-30``) is written as Excel dates.
+    title
+        Written into the workbook's properties.
+    """
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    if title:
+        wb.properties.title = _clean(title)
+    for name, table in sheets.items():
+        marks = (highlight or {}).get(name)
+        fill_sheet(wb.create_sheet(sheet_title(name)), table, dates=dates, highlight=marks)
+    return save_workbook(wb, path)
+
+
+def sheet_title(name: str) -> str:
+    """A sheet name Excel takes: no []:*?/\\ or characters XML cannot hold, ≤ 31."""
+    return re.sub(r"[\[\]:*?/\\]", "_", _clean(str(name)))[:31] or "Sheet"
+
+
+def fill_sheet(
+    ws,
+    table,
+    *,
+    row: int = 1,
+    title: str | None = None,
+    freeze: bool = True,
+    dates: Collection[str] = (),
+    highlight=None,
+) -> int:
+    """Write ``table`` into ``ws`` from ``row``: bold header, numbers as numbers with
+    their unit's format, text typed as text (never a formula), ``dates`` columns as
+    dates, yes/no as 是/blank, ``highlight``-ed rows in Excel's "bad" style,
+    readable widths.  Returns the next free row."""
+    from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     if title is not None:
@@ -44,19 +103,27 @@ def fill_sheet(ws, table, *, row: int = 1, title: str | None = None, freeze: boo
         row += 1
     header = row
     formats = [EXCEL_FORMATS.get(unit_of(name)) for name in table.columns]
+    is_date = [str(name) in dates for name in table.columns]
+    marks = [False] * len(table) if highlight is None else [bool(m) for m in highlight]
+    bad_fill = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
     for j, name in enumerate(table.columns, start=1):
         cell = ws.cell(row=row, column=j, value=_clean(str(name)))
         cell.font, cell.data_type = Font(bold=True), "s"
-    for values in table.itertuples(index=False):
+    for values, marked in zip(table.itertuples(index=False), marks, strict=True):
         row += 1
         for j, value in enumerate(values, start=1):
             if _missing(value):
                 continue
-            cell = ws.cell(row=row, column=j, value=_clean(_plain(value)))
+            cell = ws.cell(row=row, column=j, value=_clean(_plain(value, is_date[j - 1])))
             if isinstance(cell.value, str):
                 cell.data_type = "s"
+            elif is_date[j - 1]:
+                cell.number_format = "yyyy-mm-dd"
             elif formats[j - 1] and isinstance(cell.value, int | float):
                 cell.number_format = formats[j - 1]
+        if marked:
+            for cell in ws[row]:
+                cell.fill, cell.font = bad_fill, Font(color="9C0006")
     for j, name in enumerate(table.columns, start=1):
         width = max([len(str(name))] + [len(str(v)) for v in table.iloc[:200, j - 1]])
         letter = get_column_letter(j)
@@ -77,12 +144,20 @@ def save_workbook(wb, path: str | Path) -> Path:
     return path
 
 
-def _plain(value):
-    """numpy numbers and dates as the plain Python values openpyxl writes."""
+def _plain(value, is_date: bool = False):
+    """numpy numbers and dates as the plain Python values openpyxl writes; yes/no as
+    是/blank; ISO text in a date column as a date."""
+    if isinstance(value, bool | np.bool_):
+        return "是" if value else ""
     if hasattr(value, "item") and not isinstance(value, str):
         return value.item()
     if hasattr(value, "to_pydatetime"):
         return value.to_pydatetime()
+    if is_date and isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
     return value
 
 
