@@ -23,6 +23,7 @@ from landgis.errors import (
     InputFileError,
     LandgisError,
     LandgisWarning,
+    LedgerError,
     SchemaError,
 )
 from landgis.io.boundary_txt import read_boundary_txt, write_boundary_txt
@@ -46,6 +47,7 @@ __all__ = [
     "InputFileError",
     "LandgisError",
     "LandgisWarning",
+    "LedgerError",
     "SchemaError",
     "__version__",
     "analysis_crs",

@@ -15,6 +15,7 @@ __all__ = [
     "InputFileError",
     "LandgisError",
     "LandgisWarning",
+    "LedgerError",
     "SchemaError",
 ]
 
@@ -41,6 +42,11 @@ class CRSError(LandgisError, ValueError):
 
 class ConfigError(LandgisError, ValueError):
     """A configuration or alias file is malformed."""
+
+
+class LedgerError(LandgisError, ValueError):
+    """The case ledger is not a ledger, is damaged, read-only or too new, or a
+    request does not fit it."""
 
 
 class LandgisWarning(UserWarning):

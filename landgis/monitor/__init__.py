@@ -10,8 +10,9 @@
 See ``docs/monitoring.md``.
 """
 
+from landgis.errors import LedgerError
 from landgis.monitor.diff import diff_rounds, diff_table, write_diff
-from landgis.monitor.ledger import STATUSES, Ledger, LedgerError
+from landgis.monitor.ledger import STATUSES, Ledger
 from landgis.monitor.report import Progress, progress_report
 
 __all__ = [

@@ -46,7 +46,7 @@ import shapely
 
 from landgis.config import DEADLINE_BASES
 from landgis.crs import to_mu
-from landgis.errors import LandgisError
+from landgis.errors import LandgisError, LedgerError
 from landgis.io.atomic import atomic_path
 from landgis.monitor.diff import STATUS_LABELS, as_findings, diff_rounds
 from landgis.rules import CATEGORIES, codes
@@ -300,10 +300,6 @@ _SURVEYED = (
     "lat",
     "geometry",
 )
-
-
-class LedgerError(LandgisError, ValueError):
-    """The ledger file is not a ledger, is too new, or a request does not fit it."""
 
 
 class Ledger:
