@@ -166,9 +166,9 @@ class Audit:
         """Write ``findings`` plus the audited inputs to a File Geodatabase (ArcGIS).
 
         Same layers as the GeoPackage, with Chinese field aliases; see
-        :func:`landgis.io.export.write_gdb`.
+        :func:`landgis.present.gis.write_gdb`.
         """
-        from landgis.io.export import write_gdb
+        from landgis.present.gis import write_gdb
 
         return write_gdb(self.findings, path, layers=self._context_layers())
 
@@ -176,9 +176,9 @@ class Audit:
         """Write one Shapefile per layer (UTF-8, ``.cpg``) and ``fields.csv`` into ``folder``.
 
         Field names are cut to the DBF's 10 bytes by a fixed mapping
-        (:data:`landgis.io.export.SHAPEFILE_FIELDS`), listed in ``fields.csv``.
+        (:data:`landgis.present.gis.SHAPEFILE_FIELDS`), listed in ``fields.csv``.
         """
-        from landgis.io.export import write_shapefiles
+        from landgis.present.gis import write_shapefiles
 
         return write_shapefiles(self.findings, folder, layers=self._context_layers())
 

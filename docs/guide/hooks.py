@@ -90,7 +90,7 @@ def _categories() -> str:
 
 
 def _shapefile_fields() -> str:
-    from landgis.io.export import SHAPEFILE_FIELDS, gdb_field_names
+    from landgis.present.gis import SHAPEFILE_FIELDS, gdb_field_names
     from landgis.present.qgis import FIELD_ALIASES
 
     gdb = gdb_field_names(SHAPEFILE_FIELDS)

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 import landgis
-from landgis.io.export import (
+from landgis.present.gis import (
     GDB_RESERVED,
     SHAPEFILE_FIELDS,
     field_table,
@@ -178,7 +178,7 @@ def test_texts_a_dbf_cannot_hold_are_cut_with_a_warning(sample, tmp_path):
 
 
 def test_an_interruption_between_the_renames_keeps_the_old_folder(tmp_path, monkeypatch):
-    from landgis.io import export
+    from landgis.present import gis as export
 
     target = tmp_path / "shp"
     target.mkdir()
