@@ -8,12 +8,12 @@ repr.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import html
 import json
 import time
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +27,11 @@ from landgis.accounts import _survey_date, apply_registers
 from landgis.config import Campaign, load_campaign
 from landgis.crs import M2_PER_MU, analysis_crs
 from landgis.engine import run
-from landgis.errors import ConfigError, CRSError, InputFileError, LandgisWarning
+from landgis.errors import ConfigError, CRSError, InputFileError
 from landgis.findings import build_findings
 from landgis.io.atomic import atomic_path
 from landgis.io.registers import read_registers
+from landgis.io.report import REPAIRS, ReadReport, report_of
 from landgis.io.vector import Source, read_admin, read_footprints, read_parcels, read_planning
 from landgis.present import (
     category_summary,
@@ -645,7 +646,9 @@ def audit(
         footprint_frame = gpd.GeoDataFrame(
             {"footprint_id": [], "user": []}, geometry=gpd.GeoSeries([], crs=target)
         )
-        footprint_frame.attrs["landgis"] = {"source": str(footprints), "streamed": True}
+        footprint_frame.attrs["landgis"] = ReadReport(
+            source=str(footprints), facts={"streamed": True}
+        )
     else:
         if raster is not None:
             raise ConfigError(
@@ -706,11 +709,11 @@ def audit(
             **rules,
         )
     if streamed:  # what the tiles' readers repaired and warned about
-        info = layers["footprints"].attrs["landgis"]
-        info.update(stats["repairs"])
-        info["warnings"] = stats["warnings"]
+        streamed_report = report_of(layers["footprints"])
+        for key, n in stats["repairs"].items():
+            streamed_report.count(key, n)
         for message in stats["warnings"]:
-            warnings.warn(message, LandgisWarning, stacklevel=2)
+            streamed_report.warn(message, stacklevel=2)
     raw, evaluation, problems, instalments = result.raw, None, [], None
     if raster_source is not None:
         raw = _built_up_is_not_idle(
@@ -719,8 +722,9 @@ def audit(
     if registers is not None:
         say("reading registers")
         tables = read_registers(registers, aliases=user_aliases, encoding=encoding)
-        notes = [w for t in tables.values() for w in t.attrs["landgis"].get("warnings", [])]
-        layers["parcels"].attrs.setdefault("landgis", {}).setdefault("warnings", []).extend(notes)
+        for table in tables.values():  # the registers' warnings join the trail's
+            for message in report_of(table).warnings:
+                report_of(layers["parcels"]).note(message)
         used = layers["footprints"]
         if streamed:
             enterprises = tables.get("enterprises")
@@ -757,10 +761,7 @@ def audit(
                 + (" …" if len(problems) > 3 else "")
                 + "; all of them in problems.csv"
             )
-            layers["parcels"].attrs.setdefault("landgis", {}).setdefault("warnings", []).append(
-                message
-            )
-            warnings.warn(message, LandgisWarning, stacklevel=2)
+            report_of(layers["parcels"]).warn(message, stacklevel=2)
     say("building findings")
     found = (
         campaign.round_date
@@ -792,14 +793,13 @@ def audit(
         timings={"read_s": read_done - started, "audit_s": done - read_done},
     )
     if registers is not None:
-        report["registers"] = {
-            kind: {
-                k: v
-                for k, v in table.attrs["landgis"].items()
-                if k in ("source", "rows", "encoding") and v not in (None, [])
-            }
-            for kind, table in tables.items()
-        }
+        report["registers"] = {}
+        for kind, table in tables.items():
+            read = report_of(table)
+            entry = {"source": read.source, "rows": read.rows}
+            if read.facts.get("encodings"):
+                entry["encoding"] = read.facts["encodings"]
+            report["registers"][kind] = entry
     report["found"] = found.isoformat() if found else None
     if streamed:
         report["inputs"]["footprints"]["rows"] = stats["footprints"]
@@ -881,9 +881,9 @@ def _raster_footprints(source, options, *, parcels, crs, source_crs) -> gpd.GeoD
     frame = footprints_from_raster(
         source, parcels=parcels, crs=crs, source_crs=source_crs, **options
     )
-    info = frame.attrs["landgis"]
+    raster_facts = report_of(frame).facts
     frame = read_footprints(frame)
-    frame.attrs.setdefault("landgis", {}).update(info)
+    report_of(frame).update(raster_facts)
     return frame
 
 
@@ -922,16 +922,15 @@ def _check_registered_unit(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             continue
         ratio = np.median(values[ok] * factor / measured[ok])
         if 0.8 < ratio < 1.25:  # the values are in the other unit
-            attrs = parcels.attrs
+            read = report_of(parcels)
             parcels = parcels.rename(columns={column: other})
-            parcels.attrs = attrs
-            message = (
-                f"{parcels.attrs.get('landgis', {}).get('source', 'parcels')}: the "
-                f"registered areas read as {column} look like {other.split('_')[-1]} "
-                f"(median ratio to the red lines' area {ratio:.3f}); they are used as such."
+            parcels.attrs = {"landgis": read}
+            read.warn(
+                f"{read.source or 'parcels'}: the registered areas read as {column} look like "
+                f"{other.split('_')[-1]} (median ratio to the red lines' area {ratio:.3f}); "
+                "they are used as such.",
+                stacklevel=3,
             )
-            parcels.attrs.setdefault("landgis", {}).setdefault("warnings", []).append(message)
-            warnings.warn(message, LandgisWarning, stacklevel=3)
     return parcels
 
 
@@ -942,33 +941,23 @@ def _trail(layers, *, sources, crs, reprojected, campaign: Campaign, timings) ->
     repairs = {}
     notes = []
     for name, frame in layers.items():
-        info = dict(frame.attrs.get("landgis", {}))
+        read = report_of(frame)
         src = sources[name]
-        entry = {"source": info.get("source", name), "rows": len(frame)}
+        entry: dict[str, Any] = {"source": read.source or name, "rows": len(frame)}
         if isinstance(src, str | Path) and Path(src).is_file():
             entry["sha256"] = _sha256(Path(src))
         if name in reprojected:
             entry["reprojected_from"] = reprojected[name]
-        if "raster" in info:
-            entry["raster"] = info["raster"]
-        if "encoding" in info:
-            entry["encoding"] = info["encoding"]
+        if "raster" in read.facts:
+            entry["raster"] = read.facts["raster"]
+        if read.encoding:
+            entry["encoding"] = read.encoding
         inputs[name] = entry
-        for key in ("repaired", "dropped_empty", "dropped_collapsed", "dropped_z"):
-            if info.get(key):
-                repairs[f"{name}.{key}"] = info[key]
-        notes += info.get("warnings", [])
-    options = {
-        k: getattr(campaign, k)
-        for k in (
-            "min_area",
-            "idle_ratio",
-            "grid_size",
-            "planning_share",
-            "mismatch_relative",
-            "mismatch_mu",
-        )
-    }
+        for key in REPAIRS:
+            if read.repairs.get(key):
+                repairs[f"{name}.{key}"] = read.repairs[key]
+        notes += read.warnings
+    options = dataclasses.asdict(campaign.tolerances)
     return {
         "landgis_version": __version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -25,6 +25,7 @@ __all__ = [
     "Campaign",
     "EvaluationScheme",
     "Indicator",
+    "Tolerances",
     "load_campaign",
 ]
 
@@ -126,6 +127,51 @@ class EvaluationScheme:
             raise ConfigError("evaluation classes need A > B > C score cut-offs (D is below C).")
 
 
+@dataclass(frozen=True, kw_only=True)
+class Tolerances:
+    """Every tolerance of the set algebra, with its default — the one place they are set.
+
+    Attributes
+    ----------
+    min_area
+        Smallest finding piece kept, m² (pieces below it are survey slivers).
+        ``0`` keeps everything.
+    idle_ratio
+        Share of a parcel in use below which it counts as idle.
+    grid_size
+        Snap-rounding grid of the set algebra, m.  Makes results immune to the
+        1e-12 m gaps where digitized neighbours meet; far below survey precision.
+    planning_share
+        A leased-in parcel counts as inside a planning zone when at least this
+        share of it lies in one.
+    mismatch_relative, mismatch_mu
+        ``area_mismatch`` is reported when the registered and the measured area
+        differ by more than *both* (1 % and 0.1 亩 by default).
+    """
+
+    min_area: float = 1.0
+    idle_ratio: float = 0.1
+    grid_size: float = 1e-6
+    planning_share: float = 0.5
+    mismatch_relative: float = 0.01
+    mismatch_mu: float = 0.1
+
+    def __post_init__(self) -> None:  # every comparison below also refuses NaN
+        if not self.min_area >= 0:
+            raise ConfigError(f"min_area={self.min_area} must be 0 or more (m²).")
+        if not 0 <= self.idle_ratio <= 1:
+            raise ConfigError(f"idle_ratio={self.idle_ratio} must lie between 0 and 1.")
+        if not self.grid_size > 0:
+            raise ConfigError(f"grid_size={self.grid_size} must be positive (metres).")
+        if not 0 < self.planning_share <= 1:
+            raise ConfigError(f"planning_share={self.planning_share} must lie in (0, 1].")
+        if not (self.mismatch_relative >= 0 and self.mismatch_mu >= 0):
+            raise ConfigError("area_mismatch tolerances (relative, mu) must be 0 or more.")
+
+
+_TOLERANCES = Tolerances()
+
+
 @dataclass(frozen=True)
 class Campaign:
     """Settings of one verification campaign.
@@ -137,20 +183,9 @@ class Campaign:
     deadlines
         Stage (``verify``, ``arrears``, ``rectify``, ``plan``, ``monitor``) or category code →
         date; a category's own entry wins over its stage's.
-    min_area
-        Smallest finding kept, m² (pieces below it are survey slivers). ``0``
-        keeps everything.
-    idle_ratio
-        Share of a parcel in use below which it counts as idle.
-    grid_size
-        Snap-rounding grid of the set algebra, m.  Makes results immune to the
-        1e-12 m gaps where digitized neighbours meet; far below survey precision.
-    mismatch_relative, mismatch_mu
-        ``area_mismatch`` is reported when the registered and the measured area
-        differ by more than *both* (1 % and 0.1 亩 by default).
-    planning_share
-        A leased-in parcel counts as inside a planning zone when at least this
-        share of it lies in one.
+    min_area, idle_ratio, grid_size, mismatch_relative, mismatch_mu, planning_share
+        The tolerances (see :class:`Tolerances`, where their defaults are set);
+        :attr:`tolerances` gives them as one object.
     agricultural_park_zones
         Names (``zone`` values of the planning layer) of the modern agricultural
         park; findings there go to ``agricultural_park_group``.
@@ -183,12 +218,12 @@ class Campaign:
 
     name: str = "土地资源核查处置"
     deadlines: Mapping[str, dt.date] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
-    min_area: float = 1.0
-    idle_ratio: float = 0.1
-    grid_size: float = 1e-6
-    mismatch_relative: float = 0.01
-    mismatch_mu: float = 0.1
-    planning_share: float = 0.5
+    min_area: float = _TOLERANCES.min_area
+    idle_ratio: float = _TOLERANCES.idle_ratio
+    grid_size: float = _TOLERANCES.grid_size
+    mismatch_relative: float = _TOLERANCES.mismatch_relative
+    mismatch_mu: float = _TOLERANCES.mismatch_mu
+    planning_share: float = _TOLERANCES.planning_share
     agricultural_park_zones: tuple[str, ...] = ("现代农业园",)
     agricultural_park_group: str = "现代农业园农业农村组"
     as_of: dt.date | None = None
@@ -202,19 +237,17 @@ class Campaign:
     evaluation: EvaluationScheme = field(default_factory=EvaluationScheme)
 
     @property
+    def tolerances(self) -> Tolerances:
+        """The tolerances of the set algebra, as one frozen object."""
+        return Tolerances(**{name: getattr(self, name) for name in Tolerances.__dataclass_fields__})
+
+    @property
     def due_date(self) -> dt.date:
         """:attr:`as_of`, or today."""
         return self.as_of or dt.date.today()
 
     def __post_init__(self) -> None:
-        if not self.min_area >= 0:  # also refuses NaN
-            raise ConfigError(f"min_area={self.min_area} must be 0 or more (m²).")
-        if not 0 <= self.idle_ratio <= 1:
-            raise ConfigError(f"idle_ratio={self.idle_ratio} must lie between 0 and 1.")
-        if not self.grid_size > 0:
-            raise ConfigError(f"grid_size={self.grid_size} must be positive (metres).")
-        if not 0 < self.planning_share <= 1:
-            raise ConfigError(f"planning_share={self.planning_share} must lie in (0, 1].")
+        self.tolerances  # noqa: B018 - checks them
         for what, table in (("deadlines", self.deadlines), ("deadline days", self.deadline_days)):
             unknown = set(table) - set(DEFAULT_DEADLINES) - set(CATEGORIES)
             if unknown:

@@ -53,6 +53,7 @@ from landgis.errors import (
     InputFileError,
     LandgisWarning,
 )
+from landgis.io.report import ReadReport
 from landgis.rules import codes
 
 __all__ = [
@@ -338,20 +339,24 @@ def footprints_from_raster(
     if parcels is not None:
         frame = _assign_users(frame, parcels, min_share=min_share, unknown_user=unknown_user)
     frame = frame[[c for c in frame.columns if c != "geometry"] + ["geometry"]]
-    frame.attrs["landgis"] = {
-        "source": str(path),
-        "raster": {
-            "georeference_from": str(mask_from) if mask_from is not None else str(path),
-            "size": [width, height],
-            "pixel_size": [abs(transform.a), abs(transform.e)],
-            "raster_crs": src_crs.to_string(),
-            "classes": values.tolist(),
-            "connectivity": connectivity,
-            "sieve": int(sieve),
-            "min_area": float(min_area),
-            "simplify_pixels": tolerance,
+    frame.attrs["landgis"] = ReadReport(
+        source=str(path),
+        rows_read=len(frame),
+        facts={
+            "raster": {
+                "georeference_from": str(mask_from) if mask_from is not None else str(path),
+                "size": [width, height],
+                "pixel_size": [abs(transform.a), abs(transform.e)],
+                "raster_crs": src_crs.to_string(),
+                "classes": values.tolist(),
+                "connectivity": connectivity,
+                "sieve": int(sieve),
+                "min_area": float(min_area),
+                "simplify_pixels": tolerance,
+            }
         },
-    }
+    )
+
     return frame
 
 

@@ -9,12 +9,12 @@ text and name rows the way a user sees them.
 from __future__ import annotations
 
 import re
-import warnings
 
 import numpy as np
 import pandas as pd
 
-from landgis.errors import LandgisWarning, SchemaError
+from landgis.errors import SchemaError
+from landgis.io.report import report_of
 from landgis.schema import Aliases, LayerSpec, load_aliases
 
 __all__ = [
@@ -213,5 +213,5 @@ def fmt_list(values, limit: int = 8) -> str:
 
 
 def warn(gdf: pd.DataFrame, message: str) -> None:
-    gdf.attrs.setdefault("landgis", {}).setdefault("warnings", []).append(message)
-    warnings.warn(message, LandgisWarning, stacklevel=5)
+    """Record a warning in the frame's read report and issue it."""
+    report_of(gdf).warn(message, stacklevel=6)

@@ -52,6 +52,7 @@ from landgis.errors import (
     LandgisWarning,
     SchemaError,
 )
+from landgis.io.report import REPAIRS, ReadReport
 from landgis.io.text import choose_encoding
 
 __all__ = ["dxf_layers", "read_dxf_polygons"]
@@ -230,13 +231,11 @@ def read_dxf_polygons(
     min_area = _check_number(min_area, "min_area", "m²")
     wanted = _layer_list(layers)
     drawing = _Drawing.read(path, encoding)
-    report: dict[str, Any] = {
-        "source": str(path),
-        "encoding": drawing.encoding_note,
-        "snap": snap,
-        "crs": crs_obj.to_string(),
-        "warnings": [],
-    }
+    # The encoding is the drawing's own note (which code page and why), not a codec name.
+    report = ReadReport(
+        source=str(path),
+        facts={"encoding": drawing.encoding_note, "snap": snap, "crs": crs_obj.to_string()},
+    )
     _warn_units(drawing, path, crs_obj, report)
 
     present = drawing.layer_names()
@@ -286,9 +285,13 @@ def read_dxf_polygons(
             "were read once",
             3,
         )
-    report.update(counts)
+    for key, n in counts.items():
+        if key in REPAIRS:
+            report.count(key, n)
+        else:
+            report[key] = n
     report["layers"] = list(dict.fromkeys(gdf["layer"]))
-    report["rows"] = len(gdf)
+    report.rows = len(gdf)
     gdf.attrs["landgis"] = report
     return gdf
 
@@ -398,7 +401,9 @@ def dxf_layers(
         "sample_text",
     ]
     table = pd.DataFrame(records, columns=columns)
-    table.attrs["landgis"] = {"source": str(path), "encoding": drawing.encoding_note}
+    table.attrs["landgis"] = ReadReport(
+        source=str(path), rows_read=len(table), facts={"encoding": drawing.encoding_note}
+    )
     return table
 
 
@@ -938,7 +943,7 @@ def _names(names, limit: int = 12) -> str:
     return shown + (f" … ({len(names)} in all)" if len(names) > limit else "")
 
 
-def _warn_units(drawing: _Drawing, path: Path, crs: CRS, report: dict) -> None:
+def _warn_units(drawing: _Drawing, path: Path, crs: CRS, report: ReadReport) -> None:
     raw = drawing.header.get("$INSUNITS")
     try:
         code = int(raw) if raw is not None else 0
@@ -956,7 +961,7 @@ def _warn_units(drawing: _Drawing, path: Path, crs: CRS, report: dict) -> None:
         )
 
 
-def _check_coordinates(gdf: gpd.GeoDataFrame, crs: CRS, path: Path, report: dict) -> None:
+def _check_coordinates(gdf: gpd.GeoDataFrame, crs: CRS, path: Path, report: ReadReport) -> None:
     minx, miny, maxx, maxy = gdf.total_bounds
     if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90 and maxx - minx < 10:
         raise CRSError(
@@ -989,6 +994,5 @@ def _check_coordinates(gdf: gpd.GeoDataFrame, crs: CRS, path: Path, report: dict
         )
 
 
-def _warn(report: dict, message: str, stacklevel: int) -> None:
-    report.setdefault("warnings", []).append(message)
-    warnings.warn(message, LandgisWarning, stacklevel=stacklevel)
+def _warn(report: ReadReport, message: str, stacklevel: int) -> None:
+    report.warn(message, stacklevel=stacklevel + 1)

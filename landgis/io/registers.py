@@ -34,6 +34,7 @@ from landgis.io.columns import (
     user_aliases,
     without_controls,
 )
+from landgis.io.report import ReadReport, report_of
 from landgis.io.text import decode_text
 from landgis.schema import REGISTERS, Aliases, LayerSpec
 
@@ -136,10 +137,11 @@ def read_register(
     else:
         frame = _read_table(Path(source), spec, user, sheet=sheet, encoding=encoding)
         origin = frame.attrs.get("origin", str(source))
-    encoding_used = frame.attrs.get("encoding")
-    frame.attrs = {"landgis": {"source": origin, "rows_read": len(frame), "problems": []}}
-    if encoding_used:
-        frame.attrs["landgis"]["encoding"] = encoding_used
+    frame.attrs = {
+        "landgis": ReadReport(
+            source=origin, rows_read=len(frame), encoding=frame.attrs.get("encoding")
+        )
+    }
     frame = rename_columns(frame, spec, user, origin)
     frame = frame[[c for c in frame.columns if c in (*spec.required, *spec.optional)]]
     frame = _drop_blank_and_total_rows(frame, spec)
@@ -193,16 +195,16 @@ def read_registers(
     out = {}
     for kind, frames in found.items():
         table = pd.concat(frames) if len(frames) > 1 else frames[0]
-        table.attrs = {
-            "landgis": {
-                "source": ", ".join(f.attrs["landgis"]["source"] for f in frames),
-                "problems": [p for f in frames for p in f.attrs["landgis"]["problems"]],
-                "warnings": [w for f in frames for w in f.attrs["landgis"].get("warnings", [])],
-                "rows": sum(len(f) for f in frames),
-                "encoding": [f.attrs["landgis"]["encoding"] for f in frames
-                             if "encoding" in f.attrs["landgis"]],
-            }
-        }
+        reports = [report_of(f) for f in frames]
+        merged = ReadReport(
+            source=", ".join(r.source for r in reports),
+            rows_read=sum(r.rows_read for r in reports),
+            rows=sum(len(f) for f in frames),
+            facts={"encodings": [r.encoding for r in reports if r.encoding]},
+        )
+        for report in reports:
+            merged.merge(report)
+        table.attrs = {"landgis": merged}
         out[kind] = table
     return out
 
@@ -423,8 +425,8 @@ def _drop_blank_and_total_rows(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataF
 
 
 def _parse(frame: pd.DataFrame, spec: LayerSpec, aliases: Aliases, origin: str) -> pd.DataFrame:
-    problems: list[dict] = frame.attrs["landgis"]["problems"]
-    notes: list[str] = frame.attrs["landgis"].setdefault("warnings", [])
+    report = report_of(frame)
+    problems, notes = report.problems, report.warnings
     bad = pd.Series(False, index=frame.index)
     out = pd.DataFrame(index=frame.index)
     tenure_table = aliases.tenure_table()
@@ -525,8 +527,8 @@ def _parse(frame: pd.DataFrame, spec: LayerSpec, aliases: Aliases, origin: str) 
         backwards = out["end_date"] < out["start_date"]
         refuse(backwards, "end_date", frame["end_date"].map(_unmerged), "ends before it starts")
     out = out.loc[~bad]
-    out.attrs = frame.attrs
-    out.attrs["landgis"]["rows"] = len(out)
+    out.attrs = {"landgis": report}
+    report.rows = len(out)
     for message in notes:
         warnings.warn(message, LandgisWarning, stacklevel=3)
     if problems:

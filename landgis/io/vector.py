@@ -2,10 +2,10 @@
 
 Every reader returns a GeoDataFrame whose columns follow DOMAIN.md (``parcel_id``,
 ``tenure``, ``holder`` …), whose geometries are valid 2-D (Multi)Polygons, and
-whose ``attrs["landgis"]`` holds a small report of what was renamed, repaired
-or dropped.  Problems that would make the audit wrong raise a
-:class:`~landgis.errors.LandgisError` naming the file, the rows or column, and
-the fix.
+whose ``attrs["landgis"]`` holds its :class:`~landgis.io.report.ReadReport` (what
+was renamed, repaired or dropped, the encoding, the warnings).  Problems that
+would make the audit wrong raise a :class:`~landgis.errors.LandgisError` naming
+the file, the rows or column, and the fix.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from landgis.io.columns import (
     warn,
     without_controls,
 )
+from landgis.io.report import ReadReport, report_of
 from landgis.io.text import TextEncoding, dbf_encoding, recode_latin1
 from landgis.schema import AUTHORIZED_TENURES, LAYERS, TENURES, Aliases, LayerSpec
 
@@ -200,7 +201,7 @@ def read_footprints(
             )
     else:
         gdf.insert(0, "footprint_id", [f"F{i}" for i in range(1, len(gdf) + 1)])
-        gdf.attrs["landgis"]["generated_ids"] = True
+        report_of(gdf)["generated_ids"] = True
     gdf["user"] = as_text(gdf["user"])
     empty = gdf["user"] == ""
     if empty.any():
@@ -301,12 +302,11 @@ def read_layer(
             encoding=encoding,
             strict=strict,
         )
-    report = gdf.attrs["landgis"]
-    noted = report.setdefault("warnings", [])
+    report = report_of(gdf)
     for caught_warning in caught:
         message = str(caught_warning.message)
-        if issubclass(caught_warning.category, LandgisWarning) and message not in noted:
-            noted.append(message)
+        if issubclass(caught_warning.category, LandgisWarning):
+            report.note(message)
         warnings.warn(message, caught_warning.category, stacklevel=3)
     return gdf, origin
 
@@ -336,17 +336,15 @@ def _read_layer(spec, source, *, layer, crs, source_crs, aliases, encoding, stri
             "(GeoPackage, Shapefile, GeoJSON …), not a table."
         )
     gdf.index = pd.RangeIndex(1, len(gdf) + 1)
-    report: dict[str, Any] = {"source": origin, "rows_read": len(gdf)}
-    if "encoding" in gdf.attrs:
-        report["encoding"] = gdf.attrs["encoding"]
-    gdf.attrs["landgis"] = report
+    report = ReadReport(source=origin, rows_read=len(gdf), encoding=gdf.attrs.get("encoding"))
+    gdf.attrs = {"landgis": report}
     if len(gdf) == 0 and not spec.may_be_empty:
         raise GeometryError(f"{origin}: the {spec.name} layer is empty (no features).")
 
     gdf = rename_columns(gdf, spec, aliases, origin)
     report["columns"] = {c: c for c in gdf.columns if c in (*spec.required, *spec.optional)}
     _remove_controls(gdf, origin)
-    gdf = _set_crs(gdf, crs=crs, source_crs=source_crs, origin=origin)
+    gdf = _set_crs(gdf, crs=crs, source_crs=source_crs, origin=origin, report=report)
     gdf = _clean_geometries(gdf, origin, report, allow_empty=spec.may_be_empty)
     gdf.attrs["landgis"] = report
     return gdf, origin
@@ -551,13 +549,15 @@ def _read_zip(source: str | Path, *, what: str, layer, encoding) -> gpd.GeoDataF
     return _read_file(f"zip://{path}!{data[0]}", what=what, layer=layer, encoding=encoding)
 
 
-def _set_crs(gdf: gpd.GeoDataFrame, *, crs, source_crs, origin: str) -> gpd.GeoDataFrame:
+def _set_crs(
+    gdf: gpd.GeoDataFrame, *, crs, source_crs, origin: str, report: ReadReport
+) -> gpd.GeoDataFrame:
     """Give the layer its CRS (``source_crs`` wins, else the file's, else ``crs``),
     check that the coordinates fit it, and reproject to ``crs``."""
     if source_crs is not None:
         given = parse_crs(source_crs, what="source_crs")
         if gdf.crs is not None and not gdf.crs.equals(given):
-            gdf.attrs["landgis"]["crs_overridden"] = gdf.crs.to_string()
+            report["crs_overridden"] = gdf.crs.to_string()
         gdf = gdf.set_crs(given, allow_override=True)
     elif gdf.crs is None:
         guess, reason = crs_from_coordinates(gdf.total_bounds) if len(gdf) else (None, "")
@@ -581,7 +581,7 @@ def _set_crs(gdf: gpd.GeoDataFrame, *, crs, source_crs, origin: str) -> gpd.GeoD
     if crs is not None:
         target = parse_crs(crs)
         if not gdf.crs.equals(target):
-            gdf.attrs["landgis"]["reprojected_from"] = gdf.crs.to_string()
+            report["reprojected_from"] = gdf.crs.to_string()
             gdf = gdf.to_crs(target)
             if len(gdf) and not np.isfinite(gdf.total_bounds).all():
                 raise CRSError(
@@ -656,7 +656,7 @@ def _far_outside(crs, bounds: pd.DataFrame) -> np.ndarray:
 
 
 def _clean_geometries(
-    gdf: gpd.GeoDataFrame, origin: str, report: dict, *, allow_empty: bool = False
+    gdf: gpd.GeoDataFrame, origin: str, report: ReadReport, *, allow_empty: bool = False
 ) -> gpd.GeoDataFrame:
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -671,7 +671,7 @@ def _clean_geometries(
             "(QGIS: Lines to polygons) or remove those rows."
         )
     if missing.any():
-        report["dropped_empty"] = int(missing.sum())
+        report.count("dropped_empty", int(missing.sum()))
         warn(
             gdf,
             f"{origin}: dropped {int(missing.sum())} rows without geometry "
@@ -687,7 +687,7 @@ def _clean_geometries(
             "guessing; fix those vertices in the source, or remove the rows."
         )
     if shapely.has_z(geoms[~missing]).any():
-        report["dropped_z"] = int(shapely.has_z(geoms[~missing]).sum())
+        report.count("dropped_z", int(shapely.has_z(geoms[~missing]).sum()))
         geoms = np.where(missing, geoms, shapely.force_2d(geoms))
     invalid = ~missing & ~shapely.is_valid(geoms)
     if invalid.any():
@@ -696,11 +696,11 @@ def _clean_geometries(
         _warn_area_changes(gdf, invalid, geoms[invalid], repaired, origin)
         geoms = geoms.copy()
         geoms[invalid] = repaired
-        report["repaired"] = int(invalid.sum())
+        report.count("repaired", int(invalid.sum()))
         collapsed = invalid.copy()
         collapsed[invalid] = shapely.is_empty(repaired)
         if collapsed.any():
-            report["dropped_collapsed"] = int(collapsed.sum())
+            report.count("dropped_collapsed", int(collapsed.sum()))
             warn(
                 gdf,
                 f"{origin}: dropped {int(collapsed.sum())} geometries with no area "
@@ -712,7 +712,7 @@ def _clean_geometries(
         out = out.loc[~missing]
     if len(out) == 0 and not allow_empty:
         raise GeometryError(f"{origin}: no feature has a usable polygon geometry.")
-    report["rows"] = len(out)
+    report.rows = len(out)
     return out
 
 
