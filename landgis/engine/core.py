@@ -43,6 +43,7 @@ from landgis.engine.ops import (
     parallel,
     polygonal,
     subtract_pairs,
+    thin,
 )
 from landgis.engine.ops import threads as threads_context
 from landgis.schema import AUTHORIZED_TENURES
@@ -147,7 +148,14 @@ class _Layers:
     names: np.ndarray
 
     @classmethod
-    def from_frames(cls, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame) -> _Layers:
+    def from_frames(
+        cls,
+        parcels: gpd.GeoDataFrame,
+        footprints: gpd.GeoDataFrame,
+        *,
+        grid_size: float | None = None,
+    ) -> _Layers:
+        """The frames as arrays; dense geometries thinned for ``grid_size`` (:func:`thin`)."""
         spelled = pd.concat([parcels["holder"], footprints["user"]], ignore_index=True)
         codes, _ = pd.factorize(spelled.map(match_key), sort=True)
         # Each party is shown as first spelled, the register (parcels) before the survey.
@@ -155,12 +163,12 @@ class _Layers:
         n_p = len(parcels)
         tenure = parcels["tenure"].to_numpy(dtype=object)
         return cls(
-            pgeom=np.asarray(parcels.geometry.values, dtype=object),
+            pgeom=thin(np.asarray(parcels.geometry.values, dtype=object), grid_size=grid_size),
             pid=parcels["parcel_id"].to_numpy(dtype=object),
             ptenure=tenure,
             pholder=codes[:n_p],
             pauth=np.isin(tenure, AUTHORIZED_TENURES),
-            fgeom=np.asarray(footprints.geometry.values, dtype=object),
+            fgeom=thin(np.asarray(footprints.geometry.values, dtype=object), grid_size=grid_size),
             fuser=codes[n_p:],
             names=spelled.to_numpy(dtype=object)[first],
         )
@@ -226,7 +234,7 @@ def run(
     """
     with threads_context(threads):
         say = progress or (lambda stage: None)
-        lay = _Layers.from_frames(parcels, footprints)
+        lay = _Layers.from_frames(parcels, footprints, grid_size=grid_size)
         parea = shapely.area(lay.pgeom)
         ptree = shapely.STRtree(lay.pgeom)
 

@@ -32,6 +32,7 @@ __all__ = [
     "parallel",
     "polygonal",
     "subtract_pairs",
+    "thin",
     "threads",
 ]
 
@@ -39,6 +40,12 @@ EMPTY = shapely.from_wkt("POLYGON EMPTY")
 
 _WORKERS: contextvars.ContextVar[int] = contextvars.ContextVar("landgis_workers", default=1)
 _MIN_CHUNK = 500  # below this many elements a thread costs more than it saves
+
+#: Geometries with more vertices than this are thinned before overlays (:func:`thin`).
+DENSE_VERTICES = 1000
+
+#: :func:`thin` drops vertices lying within this share of the grid of their simplified ring.
+THIN_GRIDS = 0.1
 
 
 def available_cores() -> int:
@@ -235,6 +242,42 @@ def subtract_pairs(
             grid_size=grid_size,
             snap=None if snap is None else snap[i],
         )
+    return out
+
+
+def thin(geoms: np.ndarray, *, grid_size: float | None) -> np.ndarray:
+    """Dense geometries without the vertices that an overlay on ``grid_size`` cannot see.
+
+    GEOS' snap-rounding noder slows down quadratically where an edge of one
+    geometry runs along many vertices of another: a red line densified with
+    collinear vertices took 1.7 s against one footprint at 20,000 vertices and
+    20 s at 100,000.  Geometries with more than :data:`DENSE_VERTICES` vertices
+    are simplified (Douglas-Peucker) within :data:`THIN_GRIDS` of the grid:
+    every vertex dropped lies that close to the simplified ring, far inside
+    what snap-rounding moves anyway, so collinear and nearly collinear vertices
+    go and every corner stays.  A result that is not valid is simplified again
+    preserving topology.  Smaller geometries, and every geometry when
+    ``grid_size`` is ``None``, are returned untouched (the same objects).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> edge = [(x / 1000, 0.0) for x in range(100_000)]
+    >>> dense = shapely.Polygon(edge + [(100, 0), (100, 100), (0, 100)])
+    >>> lean = thin(np.array([dense]), grid_size=1e-6)[0]
+    >>> int(shapely.get_num_coordinates(lean)), lean.area == dense.area
+    (5, True)
+    """
+    dense = np.flatnonzero(shapely.get_num_coordinates(geoms) > DENSE_VERTICES)
+    if grid_size is None or len(dense) == 0:
+        return geoms
+    out = geoms.copy()
+    tolerance = THIN_GRIDS * grid_size
+    lean = shapely.simplify(geoms[dense], tolerance, preserve_topology=False)
+    broken = ~shapely.is_valid(lean) | (shapely.is_empty(lean) & ~shapely.is_empty(geoms[dense]))
+    if broken.any():
+        lean[broken] = shapely.simplify(geoms[dense[broken]], tolerance, preserve_topology=True)
+    out[dense] = lean
     return out
 
 
