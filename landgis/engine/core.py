@@ -36,6 +36,7 @@ from scipy.sparse.csgraph import connected_components
 from landgis.crs import M2_PER_MU
 from landgis.engine.ops import (
     EMPTY,
+    abandonable,
     expand_ranges,
     explode,
     grouped_union,
@@ -231,7 +232,44 @@ def run(
     Returns
     -------
     EngineResult
+
+    Notes
+    -----
+    Called on the main thread, the work runs on a worker thread
+    (:func:`~landgis.engine.ops.abandonable`): Ctrl-C or SIGTERM raise
+    ``KeyboardInterrupt`` (or what their handler raises) at once, even while
+    GEOS is in a long call.
     """
+    return abandonable(
+        _run,
+        parcels,
+        footprints,
+        planning,
+        idle_ratio=idle_ratio,
+        grid_size=grid_size,
+        planning_share=planning_share,
+        mismatch_relative=mismatch_relative,
+        mismatch_mu=mismatch_mu,
+        threads=threads,
+        progress=progress,
+        scope=scope,
+    )
+
+
+def _run(
+    parcels,
+    footprints,
+    planning,
+    *,
+    idle_ratio,
+    grid_size,
+    planning_share,
+    mismatch_relative,
+    mismatch_mu,
+    threads,
+    progress,
+    scope,
+) -> EngineResult:
     with threads_context(threads):
         say = progress or (lambda stage: None)
         lay = _Layers.from_frames(parcels, footprints, grid_size=grid_size)

@@ -8,6 +8,12 @@ leave zero-width gaps there; snap-rounding nodes those edges together.
 
 GEOS releases the GIL, so :func:`parallel` splits the heavy element-wise calls
 over threads (:func:`threads` sets how many); results do not depend on it.
+
+Python runs signal handlers only on the main thread, between bytecodes: a long
+GEOS call there holds off Ctrl-C and SIGTERM until it returns.
+:func:`abandonable` runs the work on a worker thread the main thread merely
+waits for, so an interrupt is raised at once; the abandoned work stops at its
+next :func:`checkpoint` (every vectorized call here) or ends with the process.
 """
 
 from __future__ import annotations
@@ -16,14 +22,18 @@ import contextlib
 import contextvars
 import itertools
 import os
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import numpy as np
 import shapely
 
 __all__ = [
+    "Cancelled",
+    "abandonable",
     "available_cores",
+    "checkpoint",
     "expand_ranges",
     "explode",
     "group_ranks",
@@ -46,6 +56,60 @@ DENSE_VERTICES = 1000
 
 #: :func:`thin` drops vertices lying within this share of the grid of their simplified ring.
 THIN_GRIDS = 0.1
+
+
+T = TypeVar("T")
+
+_abandon = threading.local()  # .event: set when the caller stopped waiting for this thread
+
+
+class Cancelled(Exception):
+    """Raised inside work whose caller was interrupted (see :func:`abandonable`)."""
+
+
+def checkpoint() -> None:
+    """Stop here (raise :class:`Cancelled`) if the caller has abandoned this work."""
+    event = getattr(_abandon, "event", None)
+    if event is not None and event.is_set():
+        raise Cancelled
+
+
+def abandonable(func: Callable[..., T], /, *args, **kwargs) -> T:
+    """``func(*args, **kwargs)``, stoppable by Ctrl-C or SIGTERM within moments.
+
+    On the main thread the call runs on a daemon worker thread while the main
+    thread waits, so the signal handler runs (and raises) at once even while
+    GEOS is busy for minutes; the worker stops at its next :func:`checkpoint`,
+    or dies with the process.  The worker's result or exception is the
+    caller's.  Off the main thread no signal arrives: ``func`` just runs.
+
+    Examples
+    --------
+    >>> abandonable(sum, [1, 2, 3])
+    6
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return func(*args, **kwargs)
+    event = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        _abandon.event = event
+        try:
+            outcome["value"] = func(*args, **kwargs)
+        except BaseException as exc:  # handed to the waiting thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name=f"landgis-{func.__name__}", daemon=True)
+    worker.start()
+    try:
+        worker.join()  # a signal interrupts the wait (POSIX) and its handler raises here
+    except BaseException:
+        event.set()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
 
 
 def available_cores() -> int:
@@ -74,21 +138,33 @@ def parallel(func, *arrays, **kwargs):
     result is exactly what one call would give.  Not for prepared predicates:
     GEOS builds their indexes lazily and not thread-safely.
     """
+    checkpoint()
     n = len(arrays[0])
     workers = min(_WORKERS.get(), n // _MIN_CHUNK)
     if workers <= 1:
         return func(*arrays, **kwargs)
     bounds = np.linspace(0, n, workers + 1).astype(int)
     chunks = [slice(a, b) for a, b in itertools.pairwise(bounds)]
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(
-            pool.map(
-                lambda s: func(
-                    *(a[s] if isinstance(a, np.ndarray) else a for a in arrays), **kwargs
-                ),
-                chunks,
-            )
-        )
+    parts: list = [None] * workers
+    errors: list[BaseException] = []
+
+    def chunk(k: int) -> None:
+        try:
+            s = chunks[k]
+            parts[k] = func(*(a[s] if isinstance(a, np.ndarray) else a for a in arrays), **kwargs)
+        except BaseException as exc:
+            errors.append(exc)
+
+    # Daemon threads, not a ThreadPoolExecutor: the interpreter waits for an
+    # executor's threads at exit, so an interrupted run would not end.
+    helpers = [threading.Thread(target=chunk, args=(k,), daemon=True) for k in range(1, workers)]
+    for helper in helpers:
+        helper.start()
+    chunk(0)
+    for helper in helpers:
+        helper.join()
+    if errors:
+        raise errors[0]
     return np.concatenate(parts)
 
 
@@ -229,6 +305,7 @@ def subtract_pairs(
     by_round = np.argsort(rank, kind="stable")
     bounds = np.searchsorted(rank[by_round], np.arange(rank.max() + 2))
     for r in range(rank.max() + 1):
+        checkpoint()
         sel = by_round[bounds[r] : bounds[r + 1]]
         i = idx[sel]
         live = ~shapely.is_empty(out[i])
