@@ -19,11 +19,13 @@ import pytest
 import shapely
 
 import landgis
+from landgis.engine import ops
 from landgis.engine.ops import (
     DENSE_VERTICES,
     THIN_GRIDS,
     Cancelled,
     abandonable,
+    by_cells,
     checkpoint,
     thin,
 )
@@ -107,6 +109,70 @@ def test_finely_sampled_circle(sample):
     np.testing.assert_allclose(corners["area_m2"], (100**2 - np.pi * 50**2) / 4, rtol=1e-6)
 
 
+def test_footprint_drawn_along_a_round_red_line_with_other_vertices(sample, monkeypatch):
+    """TB001 redrawn as 华达's round red line sampled anew: the two arcs cross at
+    almost every vertex (GEOS' snap-rounding quadratic in the crossings).  Cell by
+    cell, the same figures as one snap-rounded overlay per pair."""
+    parcels, footprints, planning = sample
+    x0, y0 = parcels.geometry.iloc[0].bounds[:2]
+    disc = with_geometry(parcels, [0], lambda g: sampled_circle(x0 + 50, y0 + 50, 50, 8_000))
+    traced = with_geometry(footprints, [0], lambda g: sampled_circle(x0 + 50, y0 + 50, 50, 6_001))
+    cells = findings(disc, traced, planning)
+    monkeypatch.setattr(ops, "CELL_VERTICES", 10**9)
+    whole = findings(disc, traced, planning)
+    (a, audit_a), (b, audit_b) = cells, whole
+    np.testing.assert_allclose(
+        audit_a.holders.sort_index(), audit_b.holders.sort_index(), rtol=1e-6, atol=1e-6
+    )
+    by_category = [t.groupby("category")["area_m2"].agg(["sum", "size"]) for t in (a, b)]
+    np.testing.assert_allclose(by_category[0]["sum"], by_category[1]["sum"], rtol=1e-6, atol=1e-6)
+    # Slivers between the arcs (each ~1e-6 m²) are findings at min_area=0 both ways;
+    # rounding near the cut lines may split or merge a few of them.
+    assert np.abs(by_category[0]["size"] - by_category[1]["size"]).max() <= 0.02 * len(a)
+    big = [t[t["area_m2"] > 1e-3].reset_index(drop=True) for t in (a, b)]
+    pd.testing.assert_frame_equal(big[0][KEY], big[1][KEY])
+    np.testing.assert_allclose(big[0]["area_m2"], big[1]["area_m2"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("op", [shapely.difference, shapely.intersection])
+def test_by_cells_is_the_snap_rounded_overlay(op):
+    def disc(vertices, r=50, cx=50, cy=50):
+        return sampled_circle(X0 + cx, Y0 + cy, r, vertices)
+
+    def box(*b):
+        return shapely.box(X0 + b[0], Y0 + b[1], X0 + b[2], Y0 + b[3])
+
+    pairs = [
+        (shapely.union(disc(7_501), box(50, 0, 120, 100)), disc(10_000)),  # crossing arcs
+        (box(0, 0, 120, 100), disc(20_000)),
+        (disc(20_000), shapely.difference(box(-10, -10, 110, 110), disc(15_001, r=40))),
+        (shapely.difference(disc(20_000), disc(9_001, r=20)), disc(12_001, r=45, cx=55)),
+        (shapely.union(disc(8_000, r=20, cx=20), disc(8_000, r=20, cx=80)), disc(10_001, r=30)),
+        (densify(box(0, 0, 100, 100), 8_000), box(30, -5, 60, 200)),
+        (box(0, 0, 1, 1), box(5, 5, 6, 6)),  # nothing in common
+    ]
+    a = np.array([p[0] for p in pairs])
+    b = np.array([p[1] for p in pairs])
+    cells = by_cells(op, a, b, grid_size=1e-6)
+    whole = ops.polygonal(op(a, b, grid_size=1e-6))
+    assert shapely.is_valid(cells).all()
+    np.testing.assert_allclose(shapely.area(cells), shapely.area(whole), rtol=1e-9, atol=1e-6)
+    assert (shapely.area(shapely.symmetric_difference(cells, whole)) < 1e-6).all()
+    np.testing.assert_array_equal(
+        shapely.get_num_geometries(cells), shapely.get_num_geometries(whole)
+    )
+
+
+def test_sample_park_cell_by_cell(sample, monkeypatch):
+    """Every overlay in cells of at most 40 vertices: the sample park's findings."""
+    parcels, footprints, planning = sample
+    dense = with_geometry(parcels, range(len(parcels)), lambda g: densify(g, 997))
+    plain = findings(parcels, footprints, planning)
+    monkeypatch.setattr(ops, "CELL_VERTICES", 40)
+    assert_same(findings(dense, footprints, planning), plain)
+    assert_same(findings(parcels, footprints, planning), plain)
+
+
 def test_thin_keeps_small_geometries_untouched():
     small = np.array(
         [shapely.box(0, 0, 1, 1), densify(shapely.box(0, 0, 9, 9), DENSE_VERTICES - 1)]
@@ -187,8 +253,8 @@ def test_an_interrupt_is_not_held_off_by_a_long_call():
 
 def slow_park(folder):
     """Two samplings of one round red line (100,000 and 75,001 vertices): their
-    arcs cross each other at almost every vertex, which GEOS' snap-rounding
-    handles in time quadratic in the crossings (minutes here)."""
+    arcs cross each other at almost every vertex.  In one GEOS call (see
+    :data:`SLOW_CLI`) its snap-rounding takes minutes over it."""
     parcels = gpd.GeoDataFrame(
         {
             "parcel_id": ["P1", "P2"],
@@ -211,15 +277,29 @@ def slow_park(folder):
     return folder / "parcels.gpkg", folder / "footprints.gpkg"
 
 
+#: ``landgis`` with the engine's dense-geometry handling off (no thinning, no
+#: cells): the slow park's overlay is then one GEOS call of minutes, which
+#: Python cannot interrupt.
+SLOW_CLI = (
+    "import sys; from landgis.engine import ops; "
+    "ops.DENSE_VERTICES = ops.CELL_VERTICES = 10**12; "
+    "from landgis.cli import main; main(sys.argv[1:], prog_name='landgis')"
+)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_a_long_audit_stops_within_seconds(tmp_path, signum):
-    """SIGTERM or Ctrl-C in the middle of a GEOS overlay that would take minutes:
+    """SIGTERM or Ctrl-C in the middle of a GEOS call that would take minutes:
     exit 130 within 5 s, the previous outputs byte for byte, no temporary file."""
     parcels, footprints = slow_park(tmp_path)
     out = tmp_path / "out"
-    cli = [sys.executable, "-m", "landgis.cli", "audit"]
     sample = [str(landgis.get_path("parcels")), str(landgis.get_path("footprints"))]
-    subprocess.run([*cli, *sample, "-o", str(out), "-q"], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "landgis.cli", "audit", *sample, "-o", str(out), "-q"],
+        check=True,
+        capture_output=True,
+    )
+    cli = [sys.executable, "-c", SLOW_CLI, "audit"]
     previous = {p.name: p.read_bytes() for p in out.iterdir()}
     for delay in (6, 12, 24):  # the overlay must have begun: reading takes a few seconds
         process = subprocess.Popen(

@@ -42,7 +42,6 @@ from landgis.engine.ops import (
     grouped_union,
     overlay,
     parallel,
-    polygonal,
     subtract_pairs,
     thin,
 )
@@ -844,9 +843,7 @@ def _red_line_overlaps(lay: _Layers, ptree, grid_size: float, only=None) -> _Ove
     shapely.prepare(cores)
     deep = shapely.intersects(cores[at], lay.pgeom[i])
     i, j = i[deep], j[deep]
-    geometry = polygonal(
-        parallel(shapely.intersection, lay.pgeom[i], lay.pgeom[j], grid_size=grid_size)
-    )
+    geometry = overlay(shapely.intersection, lay.pgeom[i], lay.pgeom[j], grid_size=grid_size)
     area = shapely.area(geometry)
     real = area > 0
     return _Overlaps(i=i[real], j=j[real], geometry=geometry[real], area=area[real])
