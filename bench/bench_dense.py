@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/bench_dense.py                          # 10^4, 10^5, 10^6; edges and circle
+    python bench/bench_dense.py                          # 10^4, 10^5, 10^6; every shape
     python bench/bench_dense.py --sizes 10000 100000 --shapes edges --cap 60
 
 The sample park (``data/boundaries``) with one red line redrawn densely:
@@ -18,7 +18,7 @@ The sample park (``data/boundaries``) with one red line redrawn densely:
 ``crossing``
     ``circle``, and TB001 redrawn as the same circle sampled at 3N/4 + 1
     vertices: two samplings of one arc cross each other at almost every
-    vertex (not in the default run: see bench/README.md).
+    vertex (the same quadratic snap-rounding, and thinning cannot help).
 
 Each (shape, size, contender) runs in a fresh Python process, killed after
 ``--cap`` seconds:
@@ -33,8 +33,9 @@ Each (shape, size, contender) runs in a fresh Python process, killed after
     ``bench/plain_geopandas.plain_audit``: dissolve + overlay in GeoPandas,
     no grid (the call alone).
 ``before``
-    the engine with thinning switched off (``DENSE_VERTICES`` set beyond
-    reach): what the audit cost before; not run above 10^5 vertices.
+    the engine with its dense-geometry handling switched off (no thinning, no
+    cells: ``DENSE_VERTICES`` and ``CELL_VERTICES`` set beyond reach), as it
+    was before issue 19; not run above 10^5 vertices.
 
 Every engine run's per-holder figures are compared with the plain sample park
 (``edges``) or with the smallest size of the shape: ``max |Δ| m²``.
@@ -106,7 +107,7 @@ def _worker(method: str, park: Path) -> None:
     t0 = time.perf_counter()
     if method in ("engine", "before"):
         if method == "before":
-            ops.DENSE_VERTICES = sys.maxsize
+            ops.DENSE_VERTICES = ops.CELL_VERTICES = sys.maxsize
         holders = run(parcels, footprints, planning, threads=1).holders[FIGURES]
     elif method == "plain":
         sys.path.insert(0, str(HERE))
@@ -159,12 +160,12 @@ def _max_difference(a: dict, b: dict) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--shapes", nargs="+", choices=SHAPES, default=["edges", "circle"])
+    parser.add_argument("--shapes", nargs="+", choices=SHAPES, default=list(SHAPES))
     parser.add_argument(
         "--methods", nargs="+", default=["engine", "cli", "plain", "before"],
         choices=["engine", "cli", "plain", "before"],
     )  # fmt: skip
-    parser.add_argument("--cap", type=float, default=300.0, help="seconds per run (default 300)")
+    parser.add_argument("--cap", type=float, default=120.0, help="seconds per run (default 120)")
     parser.add_argument("--dir", type=Path, default=HERE / "out" / "dense")
     parser.add_argument("--worker", nargs=2, metavar=("METHOD", "PARK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
