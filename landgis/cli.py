@@ -29,6 +29,10 @@ _STAGES = 8  # reading, 5 engine stages, building findings, writing
 
 err = Console(stderr=True)
 
+#: The stage a running audit is in (set from its progress calls, which may come
+#: from the engine's worker thread); named when the run is interrupted.
+_stage: dict[str, str | None] = {"now": None}
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(landgis.__version__, prog_name="landgis")
@@ -772,7 +776,7 @@ def _progress(quiet: bool, stages: int = _STAGES):
     if quiet:
 
         def silent(stage: str) -> None:
-            pass
+            _stage["now"] = stage
 
         silent.partition = lambda event: None
         yield silent
@@ -792,6 +796,7 @@ def _progress(quiet: bool, stages: int = _STAGES):
             if stage.startswith("Dask dashboard"):
                 bar.console.print(stage, highlight=False, markup=False)  # a link to keep
                 return
+            _stage["now"] = stage
             bar.update(task, description=stage, advance=0 if stage == "reading layers" else 1)
 
         tiles = None
@@ -824,6 +829,7 @@ def _handled():
     """
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    _stage["now"] = None
     try:
         with counting() as tally:
             yield
@@ -835,9 +841,12 @@ def _handled():
         )
         sys.exit(2)
     except KeyboardInterrupt:
+        # The engine runs on a worker thread (landgis.engine.ops.abandonable), so
+        # this arrives at once even in a long GEOS call; the worker dies with us.
+        where = f" while {_stage['now']}" if _stage["now"] else ""
         err.print(
-            "[bold red]interrupted:[/] every output file is either the previous one or "
-            "complete; none is half-written.",
+            f"[bold red]interrupted{escape(where)}:[/] every output file is either the "
+            "previous one or complete; none is half-written.",
             highlight=False,
             soft_wrap=True,
         )

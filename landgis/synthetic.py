@@ -57,8 +57,10 @@ __all__ = [
     "DEFAULT_ORIGIN",
     "TENURES",
     "TENURE_MIX",
+    "densify",
     "iter_park_tiles",
     "make_park",
+    "sampled_circle",
 ]
 
 #: Tenure codes, in the order of :data:`TENURE_MIX`.
@@ -1271,3 +1273,45 @@ def _make_planning(
     zone[1:] = _names("规划区", counters.zone + 1 + np.arange(2), counters.widths["zone"])
     counters.zone += 2
     return {"zone": zone, "geom": geom}
+
+
+def densify(polygon: shapely.Polygon, vertices: int) -> shapely.Polygon:
+    """``polygon`` with its exterior resampled to ``vertices`` points on its own edges.
+
+    Every corner stays and the new vertices are spread over the edges by
+    length, as a CAD export or a survey densified at a fixed step gives them:
+    the same land, drawn with ``vertices`` distinct points (``vertices + 1``
+    coordinates with the closing one).  Holes are kept as they are.
+
+    Examples
+    --------
+    >>> dense = densify(shapely.box(0, 0, 100, 100), 1000)
+    >>> int(shapely.get_num_coordinates(dense)), round(dense.area, 9)
+    (1001, 10000.0)
+    """
+    ring = np.asarray(polygon.exterior.coords)[:, :2]
+    edges = np.diff(ring, axis=0)
+    length = np.hypot(edges[:, 0], edges[:, 1])
+    if vertices < len(edges):
+        raise ValueError(f"{vertices} vertices cannot keep the {len(edges)} corners.")
+    # One vertex per edge for its corner, the rest by length (largest remainders first).
+    share = length / length.sum() * (vertices - len(edges))
+    per = np.floor(share).astype(int) + 1
+    per[np.argsort(share - np.floor(share))[::-1][: vertices - per.sum()]] += 1
+    points = [ring[i] + edges[i] * (np.arange(per[i]) / per[i])[:, None] for i in range(len(edges))]
+    shell = np.vstack([*points, ring[:1]])
+    return shapely.Polygon(shell, [h.coords for h in polygon.interiors])
+
+
+def sampled_circle(x: float, y: float, radius: float, vertices: int) -> shapely.Polygon:
+    """A circle of ``radius`` around ``(x, y)`` sampled at ``vertices`` points.
+
+    Examples
+    --------
+    >>> disc = sampled_circle(0, 0, 50, 100_000)
+    >>> round(disc.area / (math.pi * 50**2), 6)
+    1.0
+    """
+    angle = np.arange(vertices) * (2 * math.pi / vertices)
+    shell = np.c_[x + radius * np.cos(angle), y + radius * np.sin(angle)]
+    return shapely.Polygon(np.vstack([shell, shell[:1]]))

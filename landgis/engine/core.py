@@ -36,13 +36,14 @@ from scipy.sparse.csgraph import connected_components
 from landgis.crs import M2_PER_MU
 from landgis.engine.ops import (
     EMPTY,
+    abandonable,
     expand_ranges,
     explode,
     grouped_union,
     overlay,
     parallel,
-    polygonal,
     subtract_pairs,
+    thin,
 )
 from landgis.engine.ops import threads as threads_context
 from landgis.rules import EXCESS_PARTS, PARK_OVERUSE, park_overuse
@@ -148,7 +149,14 @@ class _Layers:
     names: np.ndarray
 
     @classmethod
-    def from_frames(cls, parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame) -> _Layers:
+    def from_frames(
+        cls,
+        parcels: gpd.GeoDataFrame,
+        footprints: gpd.GeoDataFrame,
+        *,
+        grid_size: float | None = None,
+    ) -> _Layers:
+        """The frames as arrays; dense geometries thinned for ``grid_size`` (:func:`thin`)."""
         spelled = pd.concat([parcels["holder"], footprints["user"]], ignore_index=True)
         codes, _ = pd.factorize(spelled.map(match_key), sort=True)
         # Each party is shown as first spelled, the register (parcels) before the survey.
@@ -156,12 +164,12 @@ class _Layers:
         n_p = len(parcels)
         tenure = parcels["tenure"].to_numpy(dtype=object)
         return cls(
-            pgeom=np.asarray(parcels.geometry.values, dtype=object),
+            pgeom=thin(np.asarray(parcels.geometry.values, dtype=object), grid_size=grid_size),
             pid=parcels["parcel_id"].to_numpy(dtype=object),
             ptenure=tenure,
             pholder=codes[:n_p],
             pauth=np.isin(tenure, AUTHORIZED_TENURES),
-            fgeom=np.asarray(footprints.geometry.values, dtype=object),
+            fgeom=thin(np.asarray(footprints.geometry.values, dtype=object), grid_size=grid_size),
             fuser=codes[n_p:],
             names=spelled.to_numpy(dtype=object)[first],
         )
@@ -224,10 +232,47 @@ def run(
     Returns
     -------
     EngineResult
+
+    Notes
+    -----
+    Called on the main thread, the work runs on a worker thread
+    (:func:`~landgis.engine.ops.abandonable`): Ctrl-C or SIGTERM raise
+    ``KeyboardInterrupt`` (or what their handler raises) at once, even while
+    GEOS is in a long call.
     """
+    return abandonable(
+        _run,
+        parcels,
+        footprints,
+        planning,
+        idle_ratio=idle_ratio,
+        grid_size=grid_size,
+        planning_share=planning_share,
+        mismatch_relative=mismatch_relative,
+        mismatch_mu=mismatch_mu,
+        threads=threads,
+        progress=progress,
+        scope=scope,
+    )
+
+
+def _run(
+    parcels,
+    footprints,
+    planning,
+    *,
+    idle_ratio,
+    grid_size,
+    planning_share,
+    mismatch_relative,
+    mismatch_mu,
+    threads,
+    progress,
+    scope,
+) -> EngineResult:
     with threads_context(threads):
         say = progress or (lambda stage: None)
-        lay = _Layers.from_frames(parcels, footprints)
+        lay = _Layers.from_frames(parcels, footprints, grid_size=grid_size)
         parea = shapely.area(lay.pgeom)
         ptree = shapely.STRtree(lay.pgeom)
 
@@ -787,9 +832,7 @@ def _red_line_overlaps(lay: _Layers, ptree, grid_size: float, only=None) -> _Ove
     shapely.prepare(cores)
     deep = shapely.intersects(cores[at], lay.pgeom[i])
     i, j = i[deep], j[deep]
-    geometry = polygonal(
-        parallel(shapely.intersection, lay.pgeom[i], lay.pgeom[j], grid_size=grid_size)
-    )
+    geometry = overlay(shapely.intersection, lay.pgeom[i], lay.pgeom[j], grid_size=grid_size)
     area = shapely.area(geometry)
     real = area > 0
     return _Overlaps(i=i[real], j=j[real], geometry=geometry[real], area=area[real])

@@ -1053,7 +1053,9 @@ def _merge(parts: list[_Part], parcels, display: pd.Series, *, crs, grid_size):
     pieces["holder"] = rename(pieces["holder"].to_numpy(dtype=object))
 
     # Parts whose nearest own parcel may lie beyond their partition's region.
-    lay = _Layers.from_frames(parcels, gpd.GeoDataFrame({"user": []}, geometry=[], crs=crs))
+    lay = _Layers.from_frames(
+        parcels, gpd.GeoDataFrame({"user": []}, geometry=[], crs=crs), grid_size=grid_size
+    )  # the parcels as thinned in the partitions' engine runs
     code_of = {match_key(n): c for c, n in enumerate(lay.names)}
     authorized = set(lay.pholder[lay.pauth].tolist())
     resolve = raw["resolve"].to_numpy(dtype=bool, copy=True) if len(raw) else np.zeros(0, bool)
