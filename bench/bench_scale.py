@@ -10,7 +10,7 @@ Each park is generated once with ``bench/generate.py N --format parquet`` (cache
 under ``--dir``, default ``bench/out/scale``).  Each (size, engine) runs in a
 fresh Python process: it reads the parcels and planning zones (held in memory),
 opens the footprints GeoParquet (read tile by tile), runs
-:func:`landgis.engine.partition.run_partitioned` and builds the findings.  The
+:func:`landgis.scale.run_partitioned` and builds the findings.  The
 parent samples the resident memory of that process and all its descendants
 (the Dask scheduler and worker processes of a ``LocalCluster``) every 0.1 s;
 ``peak_gb`` is the largest sum.  Results are printed as a table and appended
@@ -37,8 +37,9 @@ def _child(args) -> None:
 
     import landgis
     from landgis.config import load_campaign
-    from landgis.engine.partition import open_footprints, run_partitioned
     from landgis.findings import build_findings
+    from landgis.io.stream import open_footprints
+    from landgis.scale import run_partitioned
 
     folder = Path(args.park)
     t0 = time.perf_counter()

@@ -31,7 +31,6 @@ import shapely
 
 from landgis.config import Campaign
 from landgis.crs import M2_PER_MU
-from landgis.engine.core import match_key
 from landgis.engine.evaluation import evaluate
 from landgis.engine.money import (
     fee_arrears,
@@ -42,7 +41,7 @@ from landgis.engine.money import (
 )
 from landgis.io.registers import REGISTER_KEYS
 from landgis.rules import codes
-from landgis.schema import AUTHORIZED_TENURES
+from landgis.schema import AUTHORIZED_TENURES, match_key
 
 __all__ = ["Accounts", "apply_registers"]
 

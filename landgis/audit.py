@@ -595,13 +595,13 @@ def audit(
     progress
         Called with the name of each stage.
     engine, client, tile_size, halo, memory_budget, on_partition
-        Partitioned audit (see :mod:`landgis.engine.partition`): ``engine="dask"``
+        Partitioned audit (see :mod:`landgis.scale`): ``engine="dask"``
         runs tiles as tasks on ``client`` (a ``distributed.Client``, a scheduler
         address, or ``None`` for a local cluster); ``tile_size``/``halo`` (m)
         cut the zone into tiles; ``memory_budget`` (GB) streams the footprints
         from a GeoParquet or GeoPackage tile by tile.  Any of them partitions
         the audit; the findings are the same as without.  ``on_partition`` is
-        called after each tile (e.g. ``landgis.engine.partition.TqdmProgress()``).
+        called after each tile (e.g. ``landgis.scale.TqdmProgress()``).
 
     Returns
     -------
@@ -637,7 +637,7 @@ def audit(
     elif streamed:
         # The footprints are read tile by tile (by the workers, on Dask); no frame holds
         # them whole, so Audit.footprints stays empty and the report says so.
-        from landgis.engine.partition import open_footprints
+        from landgis.io.stream import open_footprints
 
         source = open_footprints(
             footprints, crs=target, layer=footprints_layer, source_crs=source_crs,
@@ -673,16 +673,9 @@ def audit(
     layers["parcels"] = _check_registered_unit(layers["parcels"])
     read_done = time.perf_counter()
 
-    rules = {
-        "idle_ratio": campaign.idle_ratio,
-        "grid_size": campaign.grid_size,
-        "planning_share": campaign.planning_share,
-        "mismatch_relative": campaign.mismatch_relative,
-        "mismatch_mu": campaign.mismatch_mu,
-    }
     stats: dict = {}
     if partitioned:
-        from landgis.engine.partition import run_partitioned
+        from landgis.scale import run_partitioned
 
         result = run_partitioned(
             layers["parcels"],
@@ -697,16 +690,16 @@ def audit(
             progress=say,
             on_partition=on_partition,
             stats=stats,
-            **rules,
+            tolerances=campaign.tolerances,
         )
     else:
         result = run(
             layers["parcels"],
             layers["footprints"],
             layers.get("planning"),
+            tolerances=campaign.tolerances,
             threads=threads,
             progress=say,
-            **rules,
         )
     if streamed:  # what the tiles' readers repaired and warned about
         streamed_report = report_of(layers["footprints"])
@@ -851,7 +844,7 @@ def _is_raster(source: Any) -> bool:
 
 def _streamable(footprints, raster_source, engine: str, memory_budget) -> bool:
     """Whether a partitioned audit reads the footprints tile by tile from their file."""
-    from landgis.engine.partition import STREAMED_SUFFIXES
+    from landgis.io.stream import STREAMED_SUFFIXES
 
     return (
         raster_source is None

@@ -802,7 +802,7 @@ def _progress(quiet: bool, stages: int = _STAGES):
         tiles = None
 
         def partition(event) -> None:
-            """One bar for the tiles of a partitioned audit (landgis.engine.partition)."""
+            """One bar for the tiles of a partitioned audit (landgis.scale)."""
             nonlocal tiles
             if tiles is None:
                 tiles = bar.add_task("tiles", total=event.total)

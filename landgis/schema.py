@@ -10,6 +10,7 @@ override them with a dict or a TOML/YAML file (see :func:`load_aliases`);
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ __all__ = [
     "Aliases",
     "LayerSpec",
     "load_aliases",
+    "match_key",
 ]
 
 #: Tenure codes and their Chinese labels.
@@ -501,3 +503,18 @@ def _read_mapping_file(path: Path) -> dict[str, Any]:
             raise ConfigError(f"{path}: cannot parse YAML ({exc}).") from exc
         raise
     raise ConfigError(f"{path}: unknown alias file type {suffix!r}; use .toml or .yaml.")
+
+
+def match_key(name: str) -> str:
+    """The key that decides whether a holder and a user are the same party.
+
+    Registers and surveys spell one enterprise with full- or half-width
+    brackets, digits and letters, and stray blanks (``华达（泰州）`` vs
+    ``华达(泰州)``): Unicode NFKC folding and dropping whitespace makes them one.
+
+    Examples
+    --------
+    >>> match_key("华达机械（泰州） 有限公司") == match_key("华达机械(泰州)有限公司")
+    True
+    """
+    return "".join(unicodedata.normalize("NFKC", str(name)).split())

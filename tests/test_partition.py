@@ -18,8 +18,9 @@ import pytest
 import landgis
 from landgis.config import load_campaign
 from landgis.engine import run
-from landgis.engine.partition import PartitionDone, open_footprints, run_partitioned
 from landgis.findings import build_findings
+from landgis.io.stream import open_footprints
+from landgis.scale import PartitionDone, run_partitioned
 from landgis.synthetic import make_park
 from tests.conftest import footprints_frame, parcels_frame, rect
 

@@ -1,4 +1,7 @@
-"""The audit engine: DOMAIN.md's rules as vectorized set algebra (no I/O).
+"""The rules of DOMAIN.md on one tile, as vectorized set algebra (no I/O).
+
+:func:`apply_rules` computes what one tile owns (:mod:`landgis.engine.tiles`
+plans the tiles and merges them; a single run is one tile over the whole zone).
 
 How the rules are computed, and why it is exact and fast:
 
@@ -22,7 +25,6 @@ How the rules are computed, and why it is exact and fast:
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,23 +35,31 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from landgis.config import Tolerances
 from landgis.crs import M2_PER_MU
+from landgis.engine.layers import Layers
 from landgis.engine.ops import (
     EMPTY,
-    abandonable,
     expand_ranges,
     explode,
     grouped_union,
     overlay,
     parallel,
     subtract_pairs,
-    thin,
 )
 from landgis.engine.ops import threads as threads_context
-from landgis.rules import EXCESS_PARTS, PARK_OVERUSE, park_overuse
-from landgis.schema import AUTHORIZED_TENURES
+from landgis.rules import park_overuse
 
-__all__ = ["EngineResult", "Scope", "Truncated", "run"]
+__all__ = [
+    "RAW_COLUMNS",
+    "EngineResult",
+    "Scope",
+    "TileResult",
+    "Truncated",
+    "apply_rules",
+    "empty_raw",
+    "nearest_own_parcel",
+]
 
 Progress = Callable[[str], None]
 
@@ -96,14 +106,33 @@ class EngineResult:
     raw: gpd.GeoDataFrame
     holders: pd.DataFrame
     parcels: pd.DataFrame
-    #: With a :class:`Scope` only: per reported use piece, ``footprint`` (row of
-    #: its first footprint in the input), ``holder``, ``used_m2``, ``excess_m2``.
-    pieces: pd.DataFrame | None = None
+
+
+@dataclass
+class TileResult:
+    """What :func:`apply_rules` reports for one tile: the raw findings, the use
+    pieces and the parcels it owns (:mod:`landgis.engine.tiles` merges them into
+    an :class:`EngineResult`).
+
+    Attributes
+    ----------
+    raw
+        As :attr:`EngineResult.raw`, for what the tile owns.
+    pieces
+        Per owned use piece: ``piece``, ``footprint`` (row of its first footprint
+        in the tile's input), ``holder``, ``used_m2``, ``excess_m2``.
+    parcels
+        As :attr:`EngineResult.parcels`, for the owned parcels.
+    """
+
+    raw: gpd.GeoDataFrame
+    pieces: pd.DataFrame
+    parcels: pd.DataFrame
 
 
 @dataclass
 class Scope:
-    """What one partition of a partitioned audit reports (:mod:`landgis.engine.partition`).
+    """What one tile owns and what it loaded (:mod:`landgis.engine.tiles`).
 
     Attributes
     ----------
@@ -135,144 +164,42 @@ class Truncated(Exception):
         self.bounds = bounds
 
 
-@dataclass
-class _Layers:
-    """The inputs as flat arrays; holders and users share integer codes."""
-
-    pgeom: np.ndarray
-    pid: np.ndarray
-    ptenure: np.ndarray
-    pholder: np.ndarray
-    pauth: np.ndarray
-    fgeom: np.ndarray
-    fuser: np.ndarray
-    names: np.ndarray
-
-    @classmethod
-    def from_frames(
-        cls,
-        parcels: gpd.GeoDataFrame,
-        footprints: gpd.GeoDataFrame,
-        *,
-        grid_size: float | None = None,
-    ) -> _Layers:
-        """The frames as arrays; dense geometries thinned for ``grid_size`` (:func:`thin`)."""
-        spelled = pd.concat([parcels["holder"], footprints["user"]], ignore_index=True)
-        codes, _ = pd.factorize(spelled.map(match_key), sort=True)
-        # Each party is shown as first spelled, the register (parcels) before the survey.
-        first = pd.Series(np.arange(len(spelled))).groupby(codes).min().to_numpy()
-        n_p = len(parcels)
-        tenure = parcels["tenure"].to_numpy(dtype=object)
-        return cls(
-            pgeom=thin(np.asarray(parcels.geometry.values, dtype=object), grid_size=grid_size),
-            pid=parcels["parcel_id"].to_numpy(dtype=object),
-            ptenure=tenure,
-            pholder=codes[:n_p],
-            pauth=np.isin(tenure, AUTHORIZED_TENURES),
-            fgeom=thin(np.asarray(footprints.geometry.values, dtype=object), grid_size=grid_size),
-            fuser=codes[n_p:],
-            names=spelled.to_numpy(dtype=object)[first],
-        )
-
-
-def match_key(name: str) -> str:
-    """The key that decides whether a holder and a user are the same party.
-
-    Registers and surveys spell one enterprise with full- or half-width
-    brackets, digits and letters, and stray blanks (``华达（泰州）`` vs
-    ``华达(泰州)``): Unicode NFKC folding and dropping whitespace makes them one.
-
-    Examples
-    --------
-    >>> match_key("华达机械（泰州） 有限公司") == match_key("华达机械(泰州)有限公司")
-    True
-    """
-    return "".join(unicodedata.normalize("NFKC", str(name)).split())
-
-
-def run(
+def apply_rules(
     parcels: gpd.GeoDataFrame,
     footprints: gpd.GeoDataFrame,
-    planning: gpd.GeoDataFrame | None = None,
+    planning: gpd.GeoDataFrame | None,
     *,
-    idle_ratio: float = 0.1,
-    grid_size: float = 1e-6,
-    planning_share: float = 0.5,
-    mismatch_relative: float = 0.01,
-    mismatch_mu: float = 0.1,
+    scope: Scope,
+    tolerances: Tolerances,
     threads: int | None = None,
     progress: Progress | None = None,
-    scope: Scope | None = None,
-) -> EngineResult:
-    """Apply the rules to validated layers that share one metric CRS.
+) -> TileResult:
+    """Apply the rules to one tile (:mod:`landgis.engine.tiles` plans them; a single
+    run is one tile over the whole zone).
 
     Parameters
     ----------
     parcels, footprints, planning
-        Frames as returned by :func:`landgis.read_parcels` etc., already in
-        the analysis CRS.
-    idle_ratio
-        Own-use share below which a parcel is idle.
-    grid_size
-        Snap-rounding grid (m) of every overlay.
-    planning_share
-        Share of a leased-in parcel that must lie in planning zones for it to
-        count as planned.
-    mismatch_relative, mismatch_mu
-        Tolerances of ``area_mismatch``.
+        The tile's frames (validated, in the analysis CRS, in input order).
+    scope
+        What the tile owns and what it loaded (:class:`Scope`).
+    tolerances
+        Grid, idle ratio, planning share, area-mismatch tolerances.
     threads
         Threads for the geometry work (``None``: every core).  The results are
         the same whatever the number.
     progress
         Called with the name of each stage as it starts.
-    scope
-        Report only what one partition owns (see :class:`Scope`); the result
-        then also has :attr:`EngineResult.pieces`.  ``None``: everything.
 
-    Returns
-    -------
-    EngineResult
-
-    Notes
-    -----
-    Called on the main thread, the work runs on a worker thread
-    (:func:`~landgis.engine.ops.abandonable`): Ctrl-C or SIGTERM raise
-    ``KeyboardInterrupt`` (or what their handler raises) at once, even while
-    GEOS is in a long call.
+    Raises
+    ------
+    Truncated
+        A piece the tile needs reaches the edge of what it loaded.
     """
-    return abandonable(
-        _run,
-        parcels,
-        footprints,
-        planning,
-        idle_ratio=idle_ratio,
-        grid_size=grid_size,
-        planning_share=planning_share,
-        mismatch_relative=mismatch_relative,
-        mismatch_mu=mismatch_mu,
-        threads=threads,
-        progress=progress,
-        scope=scope,
-    )
-
-
-def _run(
-    parcels,
-    footprints,
-    planning,
-    *,
-    idle_ratio,
-    grid_size,
-    planning_share,
-    mismatch_relative,
-    mismatch_mu,
-    threads,
-    progress,
-    scope,
-) -> EngineResult:
+    grid_size = tolerances.grid_size
     with threads_context(threads):
         say = progress or (lambda stage: None)
-        lay = _Layers.from_frames(parcels, footprints, grid_size=grid_size)
+        lay = Layers.from_frames(parcels, footprints, grid_size=grid_size)
         parea = shapely.area(lay.pgeom)
         ptree = shapely.STRtree(lay.pgeom)
 
@@ -284,39 +211,34 @@ def _run(
         k, p = ptree.query(pieces, predicate="intersects")
         order = np.lexsort((p, k))
         k, p = k[order], p[order]
-        only = owned = None
-        if scope is not None:
-            only = np.asarray(scope.parcels, dtype=bool)
-            keep, owned = _in_scope(scope, pieces, lay.fgeom[piece_first], k, p)
-            new = np.cumsum(keep) - 1
-            pair = keep[k]
-            k, p = new[k[pair]], p[pair]
-            pieces, piece_user, piece_first, owned = (
-                pieces[keep],
-                piece_user[keep],
-                piece_first[keep],
-                owned[keep],
-            )
+        only = np.asarray(scope.parcels, dtype=bool)
+        keep, owned = _in_scope(scope, pieces, lay.fgeom[piece_first], k, p)
+        new = np.cumsum(keep) - 1
+        pair = keep[k]
+        k, p = new[k[pair]], p[pair]
+        pieces, piece_user, piece_first, owned = (
+            pieces[keep],
+            piece_user[keep],
+            piece_first[keep],
+            owned[keep],
+        )
 
         say("overlaying use on red lines")
         use = _split_use(pieces, piece_user, k, p, lay, grid_size)
 
         say("classifying excess pieces")
-        raw_use, holders = _excess_findings(use, piece_user, k, p, lay, grid_size)
-        piece_table = None
-        if owned is not None:
-            raw_use = raw_use.loc[owned[raw_use["piece"].to_numpy(dtype=np.intp)]]
-            raw_use = raw_use.reset_index(drop=True)
-            holders = _holder_table(use, piece_user, raw_use, lay, owned=owned)
-            piece_table = pd.DataFrame(
-                {
-                    "piece": np.flatnonzero(owned),
-                    "footprint": piece_first[owned],
-                    "holder": lay.names[piece_user[owned]],
-                    "used_m2": use.used[owned],
-                    "excess_m2": shapely.area(use.excess[owned]),
-                }
-            )
+        raw_use = _excess_findings(use, piece_user, k, p, lay, grid_size)
+        raw_use = raw_use.loc[owned[raw_use["piece"].to_numpy(dtype=np.intp)]]
+        raw_use = raw_use.reset_index(drop=True)
+        piece_table = pd.DataFrame(
+            {
+                "piece": np.flatnonzero(owned),
+                "footprint": piece_first[owned],
+                "holder": lay.names[piece_user[owned]],
+                "used_m2": use.used[owned],
+                "excess_m2": shapely.area(use.excess[owned]),
+            }
+        )
 
         say("measuring parcel use")
         own_used = np.bincount(
@@ -335,13 +257,12 @@ def _run(
                 "use_ratio": ratio,
             }
         )
-        if only is not None:
-            parcel_table = parcel_table.loc[only].reset_index(drop=True)
+        parcel_table = parcel_table.loc[only].reset_index(drop=True)
 
         say("red lines: overlaps, idle and leased-in land")
         overlaps = _red_line_overlaps(lay, ptree, grid_size, only=only)
         raw_idle = _idle_findings(
-            pieces, k, p, use, lay, parea, used, ratio, idle_ratio, grid_size, only=only
+            pieces, k, p, use, lay, parea, used, ratio, tolerances.idle_ratio, grid_size, only=only
         )
         raw_leased_in = _leased_in_findings(
             lay,
@@ -350,14 +271,14 @@ def _run(
             ratio,
             overlaps,
             planning,
-            idle_ratio=idle_ratio,
-            planning_share=planning_share,
+            idle_ratio=tolerances.idle_ratio,
+            planning_share=tolerances.planning_share,
             grid_size=grid_size,
             only=only,
         )
         raw_conflicts = _overlap_findings(lay, overlaps, only=only)
         raw_mismatch = _mismatch_findings(
-            parcels, lay, parea, mismatch_relative, mismatch_mu, only=only
+            parcels, lay, parea, tolerances.mismatch_relative, tolerances.mismatch_mu, only=only
         )
 
         frames = [
@@ -368,9 +289,9 @@ def _run(
                 pd.concat(frames, ignore_index=True), geometry="geometry", crs=parcels.crs
             )
             if frames
-            else _empty_raw(parcels.crs)
+            else empty_raw(parcels.crs)
         )
-        return EngineResult(raw=raw, holders=holders, parcels=parcel_table, pieces=piece_table)
+        return TileResult(raw=raw, pieces=piece_table, parcels=parcel_table)
 
 
 def _in_scope(scope: Scope, pieces, first_footprints, k, p):
@@ -437,7 +358,7 @@ class _Use:
     snap: np.ndarray  # per piece: meets several red lines, so snap-round its overlays
 
 
-def _split_use(pieces, piece_user, k, p, lay: _Layers, grid_size: float) -> _Use:
+def _split_use(pieces, piece_user, k, p, lay: Layers, grid_size: float) -> _Use:
     own_pair = lay.pauth[p] & (lay.pholder[p] == piece_user[k])
     other_pair = lay.pauth[p] & ~own_pair
     park_pair = ~lay.pauth[p]
@@ -517,7 +438,7 @@ def _difference_where(a, b, where, snap, grid_size: float):
     return out
 
 
-def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float):
+def _excess_findings(use: _Use, piece_user, k, p, lay: Layers, grid_size: float):
     """Explode the excess of every piece into findings; sum it per holder."""
     n = len(use.used)
     has_other = np.zeros(n, dtype=bool)
@@ -563,7 +484,7 @@ def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float
 
     # The holder's nearest own authorized parcel: classifies park over-use and
     # tells enforcement which grant the excess belongs to.
-    nearest = _nearest_own_parcel(
+    nearest = nearest_own_parcel(
         raw["geometry"].to_numpy(dtype=object),
         piece_user[raw["piece"].to_numpy(dtype=np.intp)],
         lay,
@@ -573,11 +494,10 @@ def _excess_findings(use: _Use, piece_user, k, p, lay: _Layers, grid_size: float
     is_park = (raw["category"] == "park").to_numpy()
     tenure = np.where(nearest >= 0, lay.ptenure[np.maximum(nearest, 0)], "")
     raw.loc[is_park, "category"] = park_overuse(tenure[is_park])
-    holders = _holder_table(use, piece_user, raw, lay)
-    return raw, holders
+    return raw
 
 
-def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers, grid_size):
+def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: Layers, grid_size):
     """Parts of one category, naming the parcels (and holders) each lies on.
 
     Only the piece's own candidate parcels of this class are looked at; a part
@@ -630,7 +550,7 @@ def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: _Layers, grid
     )
 
 
-def _nearest_own_parcel(parts, part_user, lay: _Layers, grid_size: float) -> np.ndarray:
+def nearest_own_parcel(parts, part_user, lay: Layers, grid_size: float) -> np.ndarray:
     """Index of each part's nearest authorized parcel of its own user (−1: none).
 
     Ties (a part touching two own parcels) go to the longer shared boundary,
@@ -666,34 +586,11 @@ def _nearest_own_parcel(parts, part_user, lay: _Layers, grid_size: float) -> np.
     return best
 
 
-def _holder_table(
-    use: _Use, piece_user, raw: pd.DataFrame, lay: _Layers, owned=None
-) -> pd.DataFrame:
-    n_names = len(lay.names)
-    weight = np.ones(len(use.used)) if owned is None else owned.astype(float)
-    excess = shapely.area(use.excess) * weight
-    table = pd.DataFrame(index=pd.Index(lay.names, name="holder"))
-    table["used_m2"] = np.bincount(piece_user, weights=use.used * weight, minlength=n_names)
-    table["own_m2"] = table["used_m2"] - np.bincount(piece_user, weights=excess, minlength=n_names)
-    codes = pd.Index(lay.names).get_indexer(raw["holder"])
-    for cat in EXCESS_PARTS:
-        mask = (raw["category"] == cat).to_numpy()
-        table[f"{cat}_m2"] = np.bincount(
-            codes[mask], weights=raw["area_m2"].to_numpy()[mask], minlength=n_names
-        )
-    table["park_overuse_m2"] = table[[f"{c}_m2" for c in PARK_OVERUSE]].sum(axis=1)
-    authorized = np.zeros(n_names, dtype=bool)
-    authorized[lay.pholder[lay.pauth]] = True
-    users = np.zeros(n_names, dtype=bool)
-    users[lay.fuser] = True
-    return table[users | authorized]
-
-
 # --------------------------------------------------------------------- parcels
 
 
 def _use_by_anyone(
-    pieces, piece_user, k, p, lay: _Layers, grid_size: float, only=None
+    pieces, piece_user, k, p, lay: Layers, grid_size: float, only=None
 ) -> np.ndarray:
     """area(L ∩ ∪ all footprints) for every leased-in parcel L (0 elsewhere;
     with ``only``, for those parcels alone)."""
@@ -810,7 +707,7 @@ class _Overlaps:
     area: np.ndarray
 
 
-def _red_line_overlaps(lay: _Layers, ptree, grid_size: float, only=None) -> _Overlaps:
+def _red_line_overlaps(lay: Layers, ptree, grid_size: float, only=None) -> _Overlaps:
     """Overlaps of authorized parcels with any other parcel, snap-rounded.
 
     Neighbours that meet along a shared boundary overlap, in floating point, by
@@ -838,7 +735,7 @@ def _red_line_overlaps(lay: _Layers, ptree, grid_size: float, only=None) -> _Ove
     return _Overlaps(i=i[real], j=j[real], geometry=geometry[real], area=area[real])
 
 
-def _overlap_findings(lay: _Layers, overlaps: _Overlaps, only=None):
+def _overlap_findings(lay: Layers, overlaps: _Overlaps, only=None):
     keep = lay.pauth[overlaps.j] & (lay.pholder[overlaps.i] != lay.pholder[overlaps.j])
     first = lay.pid[overlaps.i] < lay.pid[overlaps.j]  # the smaller parcel_id leads the finding
     if only is not None:
@@ -862,7 +759,7 @@ def _overlap_findings(lay: _Layers, overlaps: _Overlaps, only=None):
     )
 
 
-def _mismatch_findings(parcels, lay: _Layers, parea, relative: float, mu_tol: float, only=None):
+def _mismatch_findings(parcels, lay: Layers, parea, relative: float, mu_tol: float, only=None):
     if "registered_area_mu" in parcels:
         registered = parcels["registered_area_mu"].to_numpy(dtype=float)
     elif "registered_area_m2" in parcels:
@@ -887,5 +784,5 @@ def _mismatch_findings(parcels, lay: _Layers, parea, relative: float, mu_tol: fl
     )
 
 
-def _empty_raw(crs) -> gpd.GeoDataFrame:
+def empty_raw(crs) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in RAW_COLUMNS}, geometry=gpd.GeoSeries([], crs=crs))

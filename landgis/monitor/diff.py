@@ -32,13 +32,13 @@ import shapely
 
 from landgis.config import DEADLINE_BASES
 from landgis.crs import to_mu
-from landgis.engine.core import match_key
 from landgis.errors import CRSError, LandgisWarning, SchemaError
 from landgis.io.atomic import atomic_path
 from landgis.io.columns import cell_text
 from landgis.present.csv import write_table
 from landgis.present.order import pinyin_key
 from landgis.rules import CATEGORIES
+from landgis.schema import match_key
 
 __all__ = [
     "AMOUNT_COLUMNS",
