@@ -13,6 +13,7 @@ who act on them::
 __version__ = "0.1.0"
 
 from landgis.audit import Audit, audit
+from landgis.change import use_change
 from landgis.config import Campaign, load_campaign
 from landgis.crs import analysis_crs, gauss_kruger_crs, to_mu
 from landgis.datasets import get_path
@@ -29,6 +30,7 @@ from landgis.errors import (
 from landgis.io.boundary_txt import read_boundary_txt, write_boundary_txt
 from landgis.io.convert import convert
 from landgis.io.dxf import dxf_layers, read_dxf_polygons
+from landgis.io.raster import coverage, footprints_from_raster
 from landgis.io.registers import read_register
 from landgis.io.vector import (
     read_admin,
@@ -36,7 +38,6 @@ from landgis.io.vector import (
     read_parcels,
     read_planning,
 )
-from landgis.raster import coverage, footprints_from_raster, use_change
 
 __all__ = [
     "Audit",

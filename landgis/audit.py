@@ -30,6 +30,7 @@ from landgis.engine import run
 from landgis.errors import ConfigError, CRSError, InputFileError
 from landgis.findings import build_findings
 from landgis.io.atomic import atomic_path
+from landgis.io.raster import RASTER_SUFFIXES, is_raster
 from landgis.io.registers import read_registers
 from landgis.io.report import REPAIRS, ReadReport, report_of
 from landgis.io.vector import Source, read_admin, read_footprints, read_parcels, read_planning
@@ -590,7 +591,7 @@ def audit(
         occupant).  Each footprint's user is the holder of the authorized
         parcel holding most of it.  Because that is a guess, a parcel is idle
         only when both its holder's use and its built-up share measured on the
-        raster (:func:`landgis.raster.coverage`, edge pixels weighted exactly)
+        raster (:func:`landgis.io.raster.coverage`, edge pixels weighted exactly)
         are below ``idle_ratio``.
     progress
         Called with the name of each stage.
@@ -626,7 +627,7 @@ def audit(
     common = {"crs": crs, "source_crs": source_crs, "aliases": user_aliases, "encoding": encoding}
     parcel_frame = read_parcels(parcels, layer=parcels_layer, strict=strict, **common)
     target = analysis_crs(parcel_frame.crs, parcel_frame.total_bounds, crs=crs)
-    raster_source = footprints if _is_raster(footprints) else None
+    raster_source = footprints if is_raster(footprints) else None
     partitioned = engine != "local" or tile_size is not None or memory_budget is not None
     streamed = partitioned and _streamable(footprints, raster_source, engine, memory_budget)
     source = None
@@ -820,8 +821,6 @@ def audit(
     )
 
 
-#: Footprint sources the audit vectorizes with :func:`landgis.footprints_from_raster`.
-RASTER_SUFFIXES = (".tif", ".tiff", ".img", ".vrt", ".jp2")
 
 #: Options of ``audit(raster=…)``, passed on to :func:`landgis.footprints_from_raster`.
 _RASTER_OPTIONS = {
@@ -838,10 +837,6 @@ _RASTER_OPTIONS = {
 }
 
 
-def _is_raster(source: Any) -> bool:
-    return isinstance(source, str | Path) and Path(source).suffix.lower() in RASTER_SUFFIXES
-
-
 def _streamable(footprints, raster_source, engine: str, memory_budget) -> bool:
     """Whether a partitioned audit reads the footprints tile by tile from their file."""
     from landgis.io.stream import STREAMED_SUFFIXES
@@ -856,7 +851,7 @@ def _streamable(footprints, raster_source, engine: str, memory_budget) -> bool:
 
 def _raster_footprints(source, options, *, parcels, crs, source_crs) -> gpd.GeoDataFrame:
     """The footprints of a classified raster, with users from the parcels."""
-    from landgis.raster import footprints_from_raster
+    from landgis.io.raster import footprints_from_raster
 
     options = dict(options or {})
     unknown = set(options) - _RASTER_OPTIONS
@@ -882,7 +877,7 @@ def _raster_footprints(source, options, *, parcels, crs, source_crs) -> gpd.GeoD
 
 def _built_up_is_not_idle(raw, parcels, source, options, idle_ratio: float):
     """Drop idle findings on parcels the raster shows built up (by whoever)."""
-    from landgis.raster import coverage
+    from landgis.io.raster import coverage
 
     idle = raw["category"].isin(codes(family="idle"))
     if not idle.any():

@@ -566,47 +566,22 @@ def change(
     BOM), change.gpkg (layer findings) and change.html, an offline map of the
     new (新增用地), grown (扩建用地) and removed (用地减少) use.
     """
-    from landgis.audit import RASTER_SUFFIXES, _is_raster
-    from landgis.config import load_campaign
-    from landgis.present import write_csv, write_gpkg
-    from landgis.present.webmap import build_map, map_html
-    from landgis.raster import use_change, use_change_from_rasters
+    from landgis.change import detect_change
 
-    rasters = [_is_raster(before), _is_raster(after)]
-    if any(rasters) and not all(rasters):
-        raise click.UsageError(
-            f"BEFORE and AFTER must both be rasters ({', '.join(RASTER_SUFFIXES)}) "
-            "or both footprint layers."
-        )
-    if all(rasters) and not classes:
-        raise click.UsageError("two rasters need --classes: the pixel values that are actual use.")
     with _handled():
-        campaign = load_campaign(config)
-        red = landgis.read_parcels(parcels, crs=crs) if parcels else None
-        zones = landgis.read_admin(admin, crs=crs) if admin else None
-        common = {"parcels": red, "admin": zones, "min_area": min_area, "crs": crs}
-        if all(rasters):
-            found = use_change_from_rasters(
-                before, after, classes=classes, mask_from=mask_from, campaign=campaign, **common
-            )
-        else:
-            found = use_change(
-                landgis.read_footprints(before, crs=crs),
-                landgis.read_footprints(after, crs=crs),
-                campaign=campaign,
-                **common,
-            )
-        outdir.mkdir(parents=True, exist_ok=True)
-        written = [
-            write_csv(found, outdir / "change.csv", lang=lang),
-            write_gpkg(found, outdir / "change.gpkg", layers={"parcels": red, "admin": zones}),
-        ]
-        page = build_map(found, parcels=red, admin=zones, title=f"{campaign.name} · 用地变化")
-        from landgis.io.atomic import atomic_path
-
-        with atomic_path(outdir / "change.html") as tmp:
-            tmp.write_text(map_html(page), encoding="utf-8")
-        written.append(outdir / "change.html")
+        change = detect_change(
+            before,
+            after,
+            parcels=parcels,
+            admin=admin,
+            classes=classes,
+            mask_from=mask_from,
+            min_area=min_area,
+            crs=crs,
+            config=config,
+        )
+        written = list(change.write(outdir, lang=lang).values())
+    found = change.findings
     if not quiet:
         out = Console()
         for code, group in found.groupby("category"):

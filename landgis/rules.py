@@ -309,7 +309,7 @@ _ROWS = [
         colour="#9467bd",
         draw=11,
     ),
-    # Change between two surveys (landgis.raster.use_change): what the resurvey
+    # Change between two surveys (landgis.change.use_change): what the resurvey
     # of the long-term monitoring (长效管护) must verify on the ground.
     Category(
         code="use_new",

@@ -29,13 +29,9 @@ from tests.conftest import CRS, X0, Y0, footprints_frame, parcels_frame, rect
 
 rasterio = pytest.importorskip("rasterio")
 
-from landgis.raster import (  # noqa: E402
-    coverage,
-    footprints_from_raster,
-    orthophoto_overlay,
-    use_change,
-    use_change_from_rasters,
-)
+from landgis.change import use_change, use_change_from_rasters  # noqa: E402
+from landgis.io.raster import coverage, footprints_from_raster  # noqa: E402
+from landgis.present.orthophoto import orthophoto_overlay  # noqa: E402
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 SOLARIS = REALDATA / "solaris_spacenet"
@@ -330,7 +326,7 @@ def test_worldcover_built_up_within_2_gb_and_true_area():
     code = textwrap.dedent(
         f"""
         import json, resource, time
-        from landgis.raster import footprints_from_raster
+        from landgis.io.raster import footprints_from_raster
         start = time.perf_counter()
         f = footprints_from_raster({str(WORLDCOVER)!r}, classes=50)
         print(json.dumps({{

@@ -135,7 +135,7 @@ def build_map(
     orthophoto
         Optional GeoTIFF drawn under the vector layers (listed in the layer
         switcher), embedded in the page as a PNG so it shows offline; or the
-        dict :func:`landgis.raster.orthophoto_overlay` returns (to choose its
+        dict :func:`landgis.present.orthophoto.orthophoto_overlay` returns (to choose its
         size, or to reuse one image in several maps).
     changes
         A round's changes (:func:`landgis.monitor.diff_rounds`): its new and
@@ -172,7 +172,7 @@ def build_map(
     bounds = _bounds([f for f in (findings, parcels) if f is not None and len(f)], gcj=gcj)
     images = []
     if orthophoto is not None:
-        from landgis.raster import orthophoto_overlay
+        from landgis.present.orthophoto import orthophoto_overlay
 
         images.append(
             orthophoto if isinstance(orthophoto, dict) else orthophoto_overlay(orthophoto, gcj=gcj)
@@ -804,7 +804,7 @@ def write_maps(
     context = {"parcels": parcels, "footprints": footprints, "planning": planning, "admin": admin}
     written: dict[str, Path] = {}
     if orthophoto is not None and not isinstance(orthophoto, dict):
-        from landgis.raster import orthophoto_overlay
+        from landgis.present.orthophoto import orthophoto_overlay
 
         orthophoto = orthophoto_overlay(orthophoto, gcj=basemap.startswith("gaode"))
 

@@ -1,8 +1,8 @@
-"""Rasters: footprints from classified images, coverage per parcel, change, orthophotos.
+"""Rasters in: footprints from classified images, and coverage per parcel.
 
 Many zones have no vector survey of actual use but do have a land-cover map, a
 building mask from a segmentation model, or a drone orthophoto.  This module
-turns them into what the audit uses:
+reads them:
 
 * :func:`footprints_from_raster` — the pixels of chosen classes → one footprint
   (polygon) per connected region, read in windows so that a 36000×36000 tile
@@ -11,14 +11,11 @@ turns them into what the audit uses:
   own, users assigned from the parcels;
 * :func:`coverage` — the share of each parcel covered by chosen classes, partial
   pixels weighted by their exact area inside the parcel (idle detection without
-  vector footprints);
-* :func:`use_change` and :func:`use_change_from_rasters` — new, grown and removed
-  use between two surveys, as findings the CSV and the map show;
-* :func:`orthophoto_overlay` — an orthophoto reprojected to Web Mercator and
-  encoded as a PNG data URI for the offline HTML map
-  (``build_map(..., orthophoto=path)``).
+  vector footprints).
 
-rasterio is imported on first use, so ``import landgis`` does not load it.
+The change between two surveys is :mod:`landgis.change`; orthophotos under the
+HTML map are :mod:`landgis.present.orthophoto`.  rasterio is imported on first
+use, so ``import landgis`` does not load it.
 
 Notes
 -----
@@ -33,7 +30,6 @@ Gauss-Krüger zone in China, UTM elsewhere), where ``area_m2`` is measured.
 
 from __future__ import annotations
 
-import base64
 import math
 import warnings
 from collections.abc import Iterable
@@ -54,34 +50,43 @@ from landgis.errors import (
     LandgisWarning,
 )
 from landgis.io.report import ReadReport
-from landgis.rules import codes
 
 __all__ = [
-    "CHANGE_CATEGORIES",
+    "RASTER_SUFFIXES",
+    "RasterSource",
+    "check_band",
     "coverage",
     "footprints_from_raster",
-    "orthophoto_overlay",
-    "use_change",
-    "use_change_from_rasters",
+    "georeference",
+    "image_bounds",
+    "is_raster",
+    "open_raster",
+    "rasterio_module",
 ]
 
-#: Finding categories :func:`use_change` produces (see :mod:`landgis.rules`).
-CHANGE_CATEGORIES = codes(family="monitoring")
 
 #: GDAL block cache while reading (MB): keeps the peak memory of a whole-tile
 #: pass bounded whatever the machine's default (5 % of RAM).
-_GDAL_CACHE_MB = 256
+GDAL_CACHE_MB = 256
 #: Simplification tolerance of ``simplify=True``, in pixels (see
 #: :func:`footprints_from_raster`).
 _SIMPLIFY_PIXELS = 0.5
 
 RasterSource = str | Path
 
+#: Suffixes of the rasters the audit reads as footprints (see :func:`footprints_from_raster`).
+RASTER_SUFFIXES = (".tif", ".tiff", ".img", ".vrt", ".jp2")
+
+
+def is_raster(source: Any) -> bool:
+    """A path whose suffix says it is a raster (:data:`RASTER_SUFFIXES`)."""
+    return isinstance(source, str | Path) and Path(source).suffix.lower() in RASTER_SUFFIXES
+
 
 # ----------------------------------------------------------------- opening
 
 
-def _rio():
+def rasterio_module():
     try:
         import rasterio
     except ImportError as exc:  # pragma: no cover - a dependency
@@ -89,8 +94,8 @@ def _rio():
     return rasterio
 
 
-def _open(path: RasterSource):
-    rio = _rio()
+def open_raster(path: RasterSource):
+    rio = rasterio_module()
     if not Path(path).exists() and "://" not in str(path) and not str(path).startswith("/vsi"):
         raise InputFileError(f"{path}: no such file; give the path of a GeoTIFF (or any raster).")
     try:
@@ -104,28 +109,28 @@ def _open(path: RasterSource):
         ) from exc
 
 
-def _has_georeference(ds) -> bool:
+def _hasgeoreference(ds) -> bool:
     return ds.crs is not None or not ds.transform.is_identity
 
 
-def _georeference(ds, path, *, mask_from, source_crs):
+def georeference(ds, path, *, mask_from, source_crs):
     """The transform and CRS of ``ds``: its own, or those of ``mask_from``."""
     if mask_from is not None:
-        with _open(mask_from) as ref:
+        with open_raster(mask_from) as ref:
             if (ref.width, ref.height) != (ds.width, ds.height):
                 raise GeometryError(
                     f"{path}: {ds.width}×{ds.height} pixels, but mask_from={mask_from} has "
                     f"{ref.width}×{ref.height}; the mask takes the georeference of the image "
                     "it was made from, so both must have the same size."
                 )
-            if not _has_georeference(ref):
+            if not _hasgeoreference(ref):
                 raise CRSError(
                     f"mask_from={mask_from}: has no georeference either; give the image the "
                     "mask was made from (a GeoTIFF with a transform and a CRS)."
                 )
             transform, crs = ref.transform, ref.crs
     else:
-        if not _has_georeference(ds):
+        if not _hasgeoreference(ds):
             raise CRSError(
                 f"{path}: the raster has no georeference (no transform, no CRS), as masks "
                 "from segmentation models often have; pass mask_from= the image it was made "
@@ -144,7 +149,7 @@ def _georeference(ds, path, *, mask_from, source_crs):
     return transform, crs
 
 
-def _check_band(ds, band: int, path) -> None:
+def check_band(ds, band: int, path) -> None:
     if not isinstance(band, int | np.integer) or not 1 <= band <= ds.count:
         raise ConfigError(f"{path}: band={band!r}; the raster has bands 1–{ds.count}.")
 
@@ -295,7 +300,7 @@ def footprints_from_raster(
     ConfigError
         Bad ``classes``, ``band``, ``window_size``, ``sieve``, ``connectivity``.
     """
-    rio = _rio()
+    rio = rasterio_module()
     if connectivity not in (4, 8):
         raise ConfigError(f"connectivity={connectivity!r}; use 4 or 8.")
     if not isinstance(window_size, int | np.integer) or window_size < 16:
@@ -308,9 +313,9 @@ def footprints_from_raster(
     if tolerance < 0:
         raise ConfigError(f"simplify={simplify!r}; give True, False or a tolerance in pixels.")
 
-    with rio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), _open(path) as ds:
-        _check_band(ds, band, path)
-        transform, src_crs = _georeference(ds, path, mask_from=mask_from, source_crs=source_crs)
+    with rio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), open_raster(path) as ds:
+        check_band(ds, band, path)
+        transform, src_crs = georeference(ds, path, mask_from=mask_from, source_crs=source_crs)
         values = _classes(classes, ds, band, path)
         geoms, codes, order_keys = _vectorize(
             ds, band=band, values=values, window_size=int(window_size), sieve=int(sieve),
@@ -326,8 +331,8 @@ def footprints_from_raster(
         geometry=gpd.GeoSeries(geoms, crs=src_crs).values,
         crs=src_crs,
     )
-    image_bounds = _image_bounds(transform, width, height)
-    target = analysis_crs(src_crs, image_bounds, crs=crs)
+    extent = image_bounds(transform, width, height)
+    target = analysis_crs(src_crs, extent, crs=crs)
     if not target.equals(src_crs):
         frame = frame.to_crs(target)
     frame["area_m2"] = frame.geometry.area
@@ -522,7 +527,7 @@ def _to_map(geoms: np.ndarray, transform) -> np.ndarray:
     return shapely.transform(geoms, affine)
 
 
-def _image_bounds(transform, width: int, height: int) -> tuple[float, float, float, float]:
+def image_bounds(transform, width: int, height: int) -> tuple[float, float, float, float]:
     corners = np.array([[0, 0], [width, 0], [0, height], [width, height]], dtype=float)
     xs = transform.a * corners[:, 0] + transform.b * corners[:, 1] + transform.c
     ys = transform.d * corners[:, 0] + transform.e * corners[:, 1] + transform.f
@@ -615,7 +620,7 @@ def coverage(
     ``parcels["built"] = coverage(parcels, "worldcover.tif", classes=50)``, then
     ``parcels[parcels["built"] < 0.1]``.
     """
-    rio = _rio()
+    rio = rasterio_module()
     from rasterio.features import rasterize
     from rasterio.windows import Window
     from scipy.ndimage import binary_dilation
@@ -627,9 +632,9 @@ def coverage(
         raise CRSError("coverage: the parcels have no CRS; set one (gdf.set_crs(4528)).")
     result = np.full(len(series), np.nan)
     partial: list = []
-    with rio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), _open(raster) as ds:
-        _check_band(ds, band, raster)
-        transform, src_crs = _georeference(ds, raster, mask_from=mask_from, source_crs=source_crs)
+    with rio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), open_raster(raster) as ds:
+        check_band(ds, band, raster)
+        transform, src_crs = georeference(ds, raster, mask_from=mask_from, source_crs=source_crs)
         values = _classes(classes, ds, band, raster)
         lut = _lookup(ds.dtypes[band - 1], values, ds.nodatavals[band - 1])
         nodata = ds.nodatavals[band - 1]
@@ -686,394 +691,3 @@ def coverage(
             stacklevel=2,
         )
     return pd.Series(result, index=series.index, name="coverage")
-
-
-# ----------------------------------------------------------------- change
-
-
-def use_change(
-    before: gpd.GeoDataFrame,
-    after: gpd.GeoDataFrame,
-    *,
-    parcels: gpd.GeoDataFrame | str | Path | None = None,
-    admin: gpd.GeoDataFrame | None = None,
-    min_area: float = 1.0,
-    grid_size: float = 1e-6,
-    crs: Any = None,
-    campaign: Any = None,
-) -> gpd.GeoDataFrame:
-    """New, grown and removed use between two surveys, as findings.
-
-    With ``B`` the union of the earlier footprints and ``A`` that of the later
-    ones (snap-rounded on ``grid_size``, like the audit engine, so that a
-    boundary digitized twice leaves no slivers):
-
-    * ``use_new`` (新增用地): the connected pieces of ``A_u − B`` (each later
-      user ``u``'s use outside all earlier use) that do not touch ``B``;
-    * ``use_grown`` (扩建用地): those pieces that touch ``B`` (an extension);
-    * ``use_removed`` (用地减少): the pieces of ``B_u − A`` per earlier user.
-
-    With ``parcels``, every piece is split by the red lines (the smaller
-    parcel first where red lines overlap, so no area counts twice); the part
-    outside every red line keeps ``parcel_id`` empty.  Pieces smaller than
-    ``min_area`` after the split are survey noise and dropped.
-
-    Parameters
-    ----------
-    before, after
-        Footprints of the two surveys (GeoDataFrames with a CRS; column
-        ``user`` optional, missing or empty meaning unknown).
-    parcels
-        Red lines (GeoDataFrame or path, see :func:`landgis.read_parcels`).
-    admin
-        Optional street/village areas (see :func:`landgis.audit`).
-    min_area
-        Smallest piece kept, m² (default 1).  ``0`` keeps everything.
-    grid_size
-        Snap-rounding grid, m (default 1e-6).
-    crs
-        Analysis CRS; default as in :func:`landgis.audit` (the parcels', or
-        the later survey's, when metric, else the Gauss-Krüger zone).
-    campaign
-        Campaign settings for deadlines and routing (see :func:`landgis.load_campaign`).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        The findings shape (:data:`landgis.findings.COLUMNS`,
-        :data:`~landgis.findings.EXTRA_COLUMNS`, geometry): ``holder`` is the
-        footprint's user, ``parcel_id`` the red line the piece lies in,
-        ``other_holder`` that red line's holder when it is not the user.
-        :func:`landgis.present.csv.write_csv` and
-        :func:`landgis.present.webmap.build_map` take it as it is.
-    """
-    from landgis.config import load_campaign
-    from landgis.findings import build_findings
-    from landgis.io.vector import read_parcels
-
-    if not min_area >= 0:
-        raise ConfigError(f"min_area={min_area!r}; give m² ≥ 0.")
-    if not grid_size > 0:
-        raise ConfigError(f"grid_size={grid_size!r}; give a positive grid, metres.")
-    for name, frame in (("before", before), ("after", after)):
-        if not isinstance(frame, gpd.GeoDataFrame):
-            raise TypeError(f"{name}: expected a GeoDataFrame, got {type(frame).__name__}")
-        if frame.crs is None:
-            raise CRSError(f"use_change: the {name} footprints have no CRS; set one.")
-    red = read_parcels(parcels) if parcels is not None else None
-    reference = red if red is not None else after if len(after) else before
-    target = analysis_crs(reference.crs, reference.total_bounds, crs=crs)
-    before_g, before_u = _polygons_and_users(before, target, "before")
-    after_g, after_u = _polygons_and_users(after, target, "after")
-    if red is not None and not red.crs.equals(target):
-        attrs = red.attrs
-        red = red.to_crs(target)
-        red.attrs = attrs
-
-    all_before = shapely.union_all(before_g, grid_size=grid_size)
-    all_after = shapely.union_all(after_g, grid_size=grid_size)
-    shapely.prepare(all_before)
-    rows: list[tuple[str, str, Any]] = []
-    for user in pd.unique(after_u):
-        mine = shapely.union_all(after_g[after_u == user], grid_size=grid_size)
-        for piece in _pieces(shapely.difference(mine, all_before, grid_size=grid_size)):
-            grown = not shapely.is_empty(all_before) and shapely.intersects(all_before, piece)
-            rows.append(("use_grown" if grown else "use_new", user, piece))
-    for user in pd.unique(before_u):
-        mine = shapely.union_all(before_g[before_u == user], grid_size=grid_size)
-        for piece in _pieces(shapely.difference(mine, all_after, grid_size=grid_size)):
-            rows.append(("use_removed", user, piece))
-
-    raw = _split_by_parcels(rows, red, grid_size=grid_size)
-    raw = raw.loc[raw["area_m2"] >= min_area].reset_index(drop=True) if len(raw) else raw
-    raw = gpd.GeoDataFrame(raw, geometry="geometry", crs=target)
-    settings = load_campaign(campaign).with_options(min_area=min_area, grid_size=grid_size)
-    context = (
-        red if red is not None else gpd.GeoDataFrame({"parcel_id": []}, geometry=[], crs=target)
-    )
-    if admin is not None and not admin.crs.equals(target):
-        admin = admin.to_crs(target)
-    return build_findings(raw, parcels=context, campaign=settings, admin=admin)
-
-
-def use_change_from_rasters(
-    before: RasterSource,
-    after: RasterSource,
-    *,
-    classes: int | Iterable[int],
-    parcels: gpd.GeoDataFrame | str | Path | None = None,
-    admin: gpd.GeoDataFrame | None = None,
-    min_area: float = 1.0,
-    grid_size: float = 1e-6,
-    crs: Any = None,
-    campaign: Any = None,
-    **options: Any,
-) -> gpd.GeoDataFrame:
-    """:func:`use_change` between two classified rasters (two surveys of one place).
-
-    Both rasters are vectorized by :func:`footprints_from_raster` with
-    ``classes`` and ``options`` (``sieve``, ``connectivity``, ``simplify``,
-    ``mask_from`` …; ``simplify`` defaults to ``False`` here, so that pixel
-    edges the two epochs share cancel exactly); with ``parcels`` their users
-    are assigned from the red lines.  The remaining parameters are those of
-    :func:`use_change`.
-    """
-    options.setdefault("simplify", False)
-    kwargs = {"classes": classes, "parcels": parcels, "crs": crs, **options}
-    first = footprints_from_raster(before, **kwargs)
-    second = footprints_from_raster(after, **kwargs)
-    return use_change(
-        first,
-        second,
-        parcels=parcels,
-        admin=admin,
-        min_area=min_area,
-        grid_size=grid_size,
-        crs=crs,
-        campaign=campaign,
-    )
-
-
-def _polygons_and_users(frame: gpd.GeoDataFrame, target, name: str):
-    if not frame.crs.equals(target):
-        frame = frame.to_crs(target)
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    ok = np.array([g is not None for g in geoms], dtype=bool)
-    ok[ok] = np.isin(shapely.get_type_id(geoms[ok]), (3, 6, 7)) & ~shapely.is_empty(geoms[ok])
-    if not ok.all():
-        bad = [str(i) for i in frame.index[~ok][:10]]
-        raise GeometryError(
-            f"use_change: the {name} footprints hold empty or non-polygon geometries "
-            f"(rows {', '.join(bad)}); footprints must be polygons."
-        )
-    geoms = shapely.make_valid(geoms)
-    if "user" in frame:
-        users = frame["user"].astype(object).where(frame["user"].notna(), "").astype(str)
-        users = users.str.strip().to_numpy(dtype=object)
-    else:
-        users = np.full(len(frame), "", dtype=object)
-    return geoms, users
-
-
-def _pieces(geom) -> list:
-    """The polygons of a geometry (collection), non-empty, with area."""
-    parts = shapely.get_parts(shapely.get_parts(geom))
-    parts = parts[shapely.get_type_id(parts) == 3]
-    return [p for p in parts if shapely.area(p) > 0]
-
-
-def _split_by_parcels(rows, red, *, grid_size: float) -> pd.DataFrame:
-    columns = ["category", "holder", "parcel_id", "other_holder", "other_parcel_id", "area_m2"]
-    out: list[dict] = []
-
-    def add(category, user, piece, pid="", pholder=""):
-        for part in _pieces(piece):
-            out.append(
-                {
-                    "category": category,
-                    "holder": user,
-                    "parcel_id": pid,
-                    "other_holder": pholder if pholder != user else "",
-                    "other_parcel_id": "",
-                    "area_m2": float(shapely.area(part)),
-                    "geometry": part,
-                }
-            )
-
-    if red is None or not len(red) or not rows:
-        for category, user, piece in rows:
-            add(category, user, piece)
-        return pd.DataFrame(out, columns=[*columns, "geometry"])
-    pgeoms = np.asarray(red.geometry.values, dtype=object)
-    parea = shapely.area(pgeoms)
-    pids = red["parcel_id"].to_numpy(dtype=object)
-    holders = red["holder"].fillna("").to_numpy(dtype=object)
-    tree = shapely.STRtree(pgeoms)
-    for category, user, piece in rows:
-        rest = piece
-        for j in sorted(tree.query(piece, predicate="intersects"), key=lambda k: parea[k]):
-            inside = shapely.intersection(rest, pgeoms[j], grid_size=grid_size)
-            if shapely.area(inside) > 0:
-                add(category, user, inside, pids[j], holders[j])
-                rest = shapely.difference(rest, pgeoms[j], grid_size=grid_size)
-            if shapely.is_empty(rest):
-                break
-        add(category, user, rest)
-    return pd.DataFrame(out, columns=[*columns, "geometry"])
-
-
-# ----------------------------------------------------------------- orthophoto
-
-
-def orthophoto_overlay(
-    path: RasterSource,
-    *,
-    max_size: int = 2048,
-    bands: Iterable[int] | None = None,
-    opacity: float = 1.0,
-    label: str | None = None,
-    source_crs: Any = None,
-    gcj: bool = False,
-) -> dict[str, Any]:
-    """An orthophoto as an image layer of the HTML map: Web Mercator PNG in a data URI.
-
-    The image is read decimated (GDAL uses the file's overviews), reprojected
-    to Web Mercator (EPSG:3857, the map's own projection, so that Leaflet's
-    ``L.imageOverlay`` stretched between its corners lies true) at no more than
-    ``max_size`` pixels on the long side, stretched to 8 bits where needed
-    (2–98 % per band), made transparent on nodata and outside the image, and
-    encoded as PNG.  It travels inside the page, so the street office sees the
-    ground without network.
-
-    Parameters
-    ----------
-    path
-        A georeferenced image (GeoTIFF …): RGB(A), grey, or one band with a
-        colour table (drawn in its colours, e.g. ESA WorldCover).
-    max_size
-        Longest side of the embedded image, pixels (default 2048: a few MB).
-    bands
-        Bands to draw as red, green, blue (default 1, 2, 3; or 1 for grey).
-    opacity
-        Initial opacity, 0–1.
-    label
-        Name in the layer switcher (default ``"影像·<file name>"``); shown as text.
-    source_crs
-        The image's CRS when the file has none.
-    gcj
-        Shift the corners to GCJ-02 (for Gaode basemaps; ``build_map`` sets it).
-
-    Returns
-    -------
-    dict
-        ``{"id", "label", "url", "bounds": [[south, west], [north, east]],
-        "opacity", "size": [width, height]}``, what ``build_map(orthophoto=…)``
-        puts into the map's data.
-    """
-    rio = _rio()
-    from rasterio.enums import ColorInterp, Resampling
-    from rasterio.io import MemoryFile
-    from rasterio.transform import Affine
-    from rasterio.warp import calculate_default_transform, reproject, transform_bounds
-
-    if not isinstance(max_size, int | np.integer) or max_size < 16:
-        raise ConfigError(f"max_size={max_size!r}; give the longest side in pixels (≥ 16).")
-    if not 0 <= opacity <= 1:
-        raise ConfigError(f"opacity={opacity!r}; give a value between 0 and 1.")
-    with rio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), _open(path) as ds:
-        transform, src_crs = _georeference(ds, path, mask_from=None, source_crs=source_crs)
-        if bands is None:
-            bands = (1, 2, 3) if ds.count >= 3 else (1,)
-        bands = tuple(int(b) for b in bands)
-        for b in bands:
-            _check_band(ds, b, path)
-        if len(bands) not in (1, 3):
-            raise ConfigError(f"{path}: bands={bands}; give one band (grey) or three (RGB).")
-        palette = None
-        if len(bands) == 1 and ds.colorinterp[bands[0] - 1] == ColorInterp.palette:
-            palette = ds.colormap(bands[0])
-        left, bottom, right, top = _image_bounds(transform, ds.width, ds.height)
-        with warnings.catch_warnings():  # rasterio 1.4 multiplies affines with `*`
-            warnings.simplefilter("ignore", PendingDeprecationWarning)
-            dst_transform, dst_w, dst_h = calculate_default_transform(
-                src_crs, "EPSG:3857", ds.width, ds.height,
-                left=left, bottom=bottom, right=right, top=top,
-            )  # fmt: skip
-        scale = max(dst_w, dst_h) / max_size
-        if scale > 1:
-            dst_transform = dst_transform @ Affine.scale(scale)
-            dst_w, dst_h = math.ceil(dst_w / scale), math.ceil(dst_h / scale)
-        # read at about twice the target resolution, never the full image; an
-        # overview level read as it is stored is fast (a 36000² tile: 0.01 s,
-        # against 3 s for GDAL to resample one to an odd size)
-        factor = max(1.0, min(ds.width / (2 * dst_w), ds.height / (2 * dst_h)))
-        levels = [f for f in ds.overviews(bands[0]) if f <= factor]
-        if levels:
-            factor = float(max(levels))
-        out_w, out_h = math.ceil(ds.width / factor), math.ceil(ds.height / factor)
-        resampling = Resampling.nearest if palette else Resampling.average
-        src = ds.read(bands, out_shape=(len(bands), out_h, out_w), resampling=resampling)
-        nodata = ds.nodatavals[bands[0] - 1]
-        flags = {f.name for f in ds.mask_flag_enums[bands[0] - 1]}
-        if "nodata" in flags and nodata is not None:  # invalid where every band is nodata
-            blank = np.isnan(src) if np.isnan(nodata) else src == nodata
-            valid = np.where(blank.all(axis=0), 0, 255).astype(np.uint8)
-        elif "all_valid" in flags:
-            valid = np.full((out_h, out_w), 255, dtype=np.uint8)
-        else:  # alpha band or mask file
-            valid = ds.read_masks(bands[0], out_shape=(out_h, out_w), resampling=Resampling.nearest)
-        src_transform = transform @ Affine.scale(ds.width / out_w, ds.height / out_h)
-        name = Path(str(path)).name
-
-    if palette is None and src.dtype != np.uint8:
-        src = _stretch(src, valid > 0)
-    if palette is not None:
-        lut = np.zeros((max(256, max(palette) + 1), 4), dtype=np.uint8)
-        for value, rgba in palette.items():
-            lut[value] = rgba
-        rgba = np.moveaxis(lut[src[0].astype(np.int64)], -1, 0)
-        rgba[3] = np.where(valid > 0, rgba[3], 0)
-        src = rgba
-    else:
-        if len(bands) == 1:
-            src = np.repeat(src, 3, axis=0)
-        alpha = np.where(valid > 0, 255, 0).astype(np.uint8)
-        src = np.concatenate([src.astype(np.uint8), alpha[None]], axis=0)
-
-    dst = np.zeros((4, dst_h, dst_w), dtype=np.uint8)
-    for i in range(4):
-        reproject(
-            src[i],
-            dst[i],
-            src_transform=src_transform,
-            src_crs=src_crs,
-            dst_transform=dst_transform,
-            dst_crs="EPSG:3857",
-            resampling=Resampling.nearest if palette is not None or i == 3 else Resampling.bilinear,
-            src_nodata=None,
-            dst_nodata=0,
-        )
-    dst[:3, dst[3] == 0] = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", rio.errors.NotGeoreferencedWarning)
-        with MemoryFile() as memfile:
-            with memfile.open(
-                driver="PNG", width=dst_w, height=dst_h, count=4, dtype="uint8"
-            ) as png:
-                png.write(dst)
-            data = memfile.read()
-    west, south, east, north = transform_bounds(
-        "EPSG:3857",
-        "EPSG:4326",
-        dst_transform.c,
-        dst_transform.f + dst_transform.e * dst_h,
-        dst_transform.c + dst_transform.a * dst_w,
-        dst_transform.f,
-    )
-    if gcj:
-        from landgis.gcj02 import wgs84_to_gcj02
-
-        (west, east), (south, north) = wgs84_to_gcj02([west, east], [south, north])
-        west, east, south, north = (float(v) for v in (west, east, south, north))
-    return {
-        "id": f"image-{name}",
-        "label": label if label is not None else f"影像·{name}",
-        "url": "data:image/png;base64," + base64.b64encode(data).decode("ascii"),
-        "bounds": [[float(south), float(west)], [float(north), float(east)]],
-        "opacity": float(opacity),
-        "size": [int(dst_w), int(dst_h)],
-    }
-
-
-def _stretch(bands: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Each band's 2–98 % range (of valid pixels) → 0–255."""
-    out = np.zeros(bands.shape, dtype=np.uint8)
-    for i, band in enumerate(bands.astype(np.float64)):
-        sample = band[valid & np.isfinite(band)]
-        if not sample.size:
-            continue
-        lo, hi = np.percentile(sample, [2, 98])
-        if hi <= lo:
-            hi = lo + 1
-        out[i] = np.clip((band - lo) / (hi - lo) * 255, 0, 255).astype(np.uint8)
-    return out
