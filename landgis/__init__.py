@@ -10,9 +10,7 @@ who act on them::
     audit.to_csv("findings.csv")
 """
 
-__version__ = "0.1.0"
-
-from landgis.audit import Audit, audit
+from landgis._version import __version__
 from landgis.change import use_change
 from landgis.config import Campaign, load_campaign
 from landgis.crs import analysis_crs, gauss_kruger_crs, to_mu
@@ -38,6 +36,8 @@ from landgis.io.vector import (
     read_parcels,
     read_planning,
 )
+from landgis.pipeline import audit
+from landgis.result import Audit
 
 __all__ = [
     "Audit",

@@ -43,7 +43,7 @@ from landgis.io.registers import REGISTER_KEYS
 from landgis.rules import codes
 from landgis.schema import AUTHORIZED_TENURES, match_key
 
-__all__ = ["Accounts", "apply_registers"]
+__all__ = ["Accounts", "apply_registers", "survey_date"]
 
 
 @dataclass
@@ -240,7 +240,7 @@ def _rents_on_findings(raw, leases, area_mu, footprints, campaign: Campaign, as_
     rents = lease_rents(leases, area_mu)
     out = (leases["direction"] == "leased_out").to_numpy()
     out_rate = rents.loc[out, "per_mu"].groupby(leases.loc[out, "parcel_id"]).max()
-    since = campaign.overuse_rent_from or _survey_date(footprints)
+    since = campaign.overuse_rent_from or survey_date(footprints)
     over = (raw["category"] == "overuse_leased").to_numpy()
     if over.any() and since is not None:
         per_mu = raw.loc[over, "parcel_id"].map(out_rate).to_numpy(dtype=float)
@@ -255,7 +255,7 @@ def _rents_on_findings(raw, leases, area_mu, footprints, campaign: Campaign, as_
         raw.loc[leased_in, "annual_rent"] = raw.loc[leased_in, "parcel_id"].map(paid_in)
 
 
-def _survey_date(footprints: gpd.GeoDataFrame) -> dt.date | None:
+def survey_date(footprints: gpd.GeoDataFrame) -> dt.date | None:
     """The (latest) survey date the footprints carry, if any."""
     if "survey_date" not in footprints:
         return None

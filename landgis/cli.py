@@ -20,10 +20,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 import landgis
-from landgis.audit import GIS_FORMATS
 from landgis.errors import LandgisError, LandgisWarning
 from landgis.io.text_out import counting, replacements, terminal_text
 from landgis.present.webmap import BASEMAPS
+from landgis.result import GIS_FORMATS
 
 _STAGES = 8  # reading, 5 engine stages, building findings, writing
 
@@ -698,7 +698,7 @@ def _run_audit(
     if "connectivity" in raster:
         raster["connectivity"] = int(raster["connectivity"])
     if raster:
-        from landgis.audit import RASTER_SUFFIXES
+        from landgis.io.raster import RASTER_SUFFIXES
 
         if not str(footprints).lower().endswith(RASTER_SUFFIXES):
             raise click.UsageError(

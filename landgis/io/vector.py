@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landgis.crs import crs_from_coordinates, parse_crs
+from landgis.crs import M2_PER_MU, crs_from_coordinates, parse_crs
 from landgis.errors import CRSError, GeometryError, InputFileError, LandgisWarning, SchemaError
 from landgis.io.columns import (
     as_text,
@@ -38,6 +38,7 @@ from landgis.io.text import TextEncoding, dbf_encoding, recode_latin1
 from landgis.schema import AUTHORIZED_TENURES, LAYERS, TENURES, Aliases, LayerSpec
 
 __all__ = [
+    "check_registered_unit",
     "read_admin",
     "read_footprints",
     "read_geodata",
@@ -801,3 +802,34 @@ def _numbers(gdf: gpd.GeoDataFrame, column: str, origin: str) -> pd.Series:
             f"{fmt_rows(gdf, bad)} (e.g. {text[bad].iloc[0]!r}); write plain numbers."
         )
     return values.astype(float)
+
+
+def check_registered_unit(parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A registered-area column in the other unit (亩 vs m², 666.7× apart) is renamed
+    to the unit it is in, with a warning; a plain 面积/MJ column is read as m² otherwise.
+
+    The parcels must be in a metric CRS (the audit checks them after aligning them).
+    """
+    measured = parcels.geometry.area.to_numpy()
+    for column, other, factor in (
+        ("registered_area_m2", "registered_area_mu", M2_PER_MU),
+        ("registered_area_mu", "registered_area_m2", 1 / M2_PER_MU),
+    ):
+        if column not in parcels or other in parcels:
+            continue
+        values = parcels[column].to_numpy(dtype=float)
+        ok = np.isfinite(values) & (values > 0) & (measured > 0)
+        if ok.sum() < 3:
+            continue
+        ratio = np.median(values[ok] * factor / measured[ok])
+        if 0.8 < ratio < 1.25:  # the values are in the other unit
+            read = report_of(parcels)
+            parcels = parcels.rename(columns={column: other})
+            parcels.attrs = {"landgis": read}
+            read.warn(
+                f"{read.source or 'parcels'}: the registered areas read as {column} look like "
+                f"{other.split('_')[-1]} (median ratio to the red lines' area {ratio:.3f}); "
+                "they are used as such.",
+                stacklevel=3,
+            )
+    return parcels

@@ -964,7 +964,7 @@ class Ledger:
 
     def _open(self) -> None:
         """Check the file is a ledger of a version this landgis reads; create it if empty."""
-        from landgis import __version__
+        from landgis._version import __version__
 
         try:
             con = self._connect()

@@ -8,13 +8,12 @@ not the zone's own grant.
 
 from __future__ import annotations
 
-from landgis import rules
+from landgis.rules import CATEGORIES, DRAW_ORDER
 
 __all__ = ["CATEGORY_COLORS", "CONTEXT_STYLES", "DRAW_ORDER", "TENURE_STYLES", "category_color"]
 
 #: Categories in drawing order, and their colours: from :mod:`landgis.rules`.
-DRAW_ORDER = rules.DRAW_ORDER
-CATEGORY_COLORS: dict[str, str] = {code: cat.colour for code, cat in rules.CATEGORIES.items()}
+CATEGORY_COLORS: dict[str, str] = {code: cat.colour for code, cat in CATEGORIES.items()}
 
 #: Leaflet path options per tenure code (also read by the PNG and QGIS styles).
 TENURE_STYLES: dict[str, dict] = {
@@ -38,5 +37,5 @@ CONTEXT_STYLES: dict[str, dict] = {
 
 def category_color(code: str, default: str = "#7f7f7f") -> str:
     """The colour of a finding category (``default`` for a code landgis does not know)."""
-    cat = rules.CATEGORIES.get(code)
+    cat = CATEGORIES.get(code)
     return cat.colour if cat is not None else default

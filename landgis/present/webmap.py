@@ -43,7 +43,7 @@ from landgis.rules import CATEGORIES, DEPARTMENTS, draw_order
 from landgis.rules import departments as rules_departments
 from landgis.schema import TENURE_LABELS
 
-__all__ = ["BASEMAPS", "DEPARTMENT_CATEGORIES", "build_map", "map_html"]
+__all__ = ["BASEMAPS", "DEPARTMENT_CATEGORIES", "build_map", "map_html", "map_selection"]
 
 #: Basemap choices.  Gaode/AMap tiles are in GCJ-02: the data is shifted onto them.
 BASEMAPS = ("osm", "tianditu", "tianditu-img", "gaode", "gaode-img", "none")
@@ -839,25 +839,47 @@ def write_maps(
     departments = {d: safe_filename(d) for d in routed}
     taken: set[str] = set(departments.values())
     for street in (s for s in pinyin_order(findings["street"]) if s):
-        subset = findings[findings["street"] == street]
-        stem = safe_filename(street, taken=taken)
-        save(
-            f"maps/{stem}",
-            subset,
-            _around(subset, context, street),
-            f"{title} · {street}",
-            overview=True,
-        )
-    for department, codes in routed.items():
-        stem = departments[department]
-        save(
-            f"maps/{stem}",
-            findings[findings["category"].isin(codes)],
-            context,
-            f"{title} · {department}",
-            overview=False,
-        )
+        subset, near, suffix = map_selection(findings, context, street=street)
+        save(f"maps/{safe_filename(street, taken=taken)}", subset, near, title + suffix,
+             overview=True)  # fmt: skip
+    for department, stem in departments.items():
+        subset, near, suffix = map_selection(findings, context, department=department)
+        save(f"maps/{stem}", subset, near, title + suffix, overview=False)
     return written
+
+
+def map_selection(
+    findings: gpd.GeoDataFrame,
+    context: dict,
+    *,
+    street: str | None = None,
+    department: str | None = None,
+) -> tuple[gpd.GeoDataFrame, dict, str]:
+    """What one street's or one department's map shows: its findings, the context
+    layers around them, and the title's suffix (``" · 城东街道"``).
+
+    Raises
+    ------
+    ValueError
+        No finding lies in ``street``, or ``department`` is not one of
+        :func:`landgis.rules.departments`.
+    """
+    suffix = ""
+    if street is not None:
+        selected = findings[findings["street"] == street]
+        if not len(selected):
+            raise ValueError(
+                f"no findings in street {street!r}; streets: "
+                f"{[s for s in pinyin_order(findings['street']) if s]}"
+            )
+        findings, context, suffix = selected, _around(selected, context, street), f" · {street}"
+    if department is not None:
+        routed = rules_departments()
+        if department not in routed:
+            raise ValueError(f"department={department!r}; choose from {list(routed)}")
+        findings = findings[findings["category"].isin(routed[department])]
+        suffix += f" · {department}"
+    return findings, context, suffix
 
 
 def _around(findings, context: dict, street: str, margin: float = 100.0) -> dict:
