@@ -5,7 +5,7 @@ Usage::
     python bench/bench_audit.py                 # 60,000 footprints (~25,000 parcels)
     python bench/bench_audit.py --footprints 10000 --seed 2
 
-The park comes from ``landgis.synthetic.make_park`` and is written once to
+The park comes from ``landgis.testing.synthetic.make_park`` and is written once to
 GeoPackages under ``bench/out/``.  Each contender then runs in a fresh Python
 process (so its peak memory is its own):
 
@@ -122,7 +122,7 @@ def _make(folder: Path, n: int, seed: int) -> tuple[int, int]:
     import pyogrio
 
     if not (folder / "footprints.gpkg").is_file():
-        from landgis.synthetic import make_park
+        from landgis.testing.synthetic import make_park
 
         folder.mkdir(parents=True, exist_ok=True)
         parcels, footprints, _ = make_park(n, seed=seed)

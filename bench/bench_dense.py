@@ -68,7 +68,7 @@ def _make(folder: Path, shape: str, vertices: int) -> Path:
     import geopandas as gpd
     import numpy as np
 
-    from landgis.synthetic import densify, sampled_circle
+    from landgis.testing.synthetic import densify, sampled_circle
 
     park = folder / f"{shape}-{vertices}"
     if (park / "footprints.gpkg").is_file():

@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import landgis
-    from landgis.synthetic import make_park
+    from landgis.testing.synthetic import make_park
 
     parcels, footprints, planning = make_park(args.footprints, seed=args.seed)
     audit = landgis.audit(parcels, footprints, planning=planning)

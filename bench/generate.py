@@ -25,14 +25,14 @@ LAYERS = ("parcels", "footprints", "planning")
 
 
 def _load_synthetic():
-    """``landgis.synthetic``, or the module file itself if the package is broken."""
+    """``landgis.testing.synthetic``, or the module file itself if the package is broken."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     try:
-        from landgis import synthetic
+        from landgis.testing import synthetic
     except Exception:  # the package may be mid-refactor; the module stands alone
         spec = importlib.util.spec_from_file_location(
-            "landgis_synthetic", ROOT / "landgis" / "synthetic.py"
+            "landgis_synthetic", ROOT / "landgis" / "testing" / "synthetic.py"
         )
         synthetic = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = synthetic

@@ -307,7 +307,7 @@ def test_an_output_that_would_replace_an_input_is_refused(tmp_path):
 
 def test_interrupting_a_write_keeps_every_output_whole(tmp_path):
     """SIGTERM while the GeoPackage is being written: old or complete files only."""
-    from landgis.synthetic import make_park
+    from landgis.testing.synthetic import make_park
 
     parcels, footprints, _ = make_park(20_000, seed=2)
     parcels.to_file(tmp_path / "p.gpkg")

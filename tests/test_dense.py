@@ -29,7 +29,7 @@ from landgis.engine.ops import (
     checkpoint,
     thin,
 )
-from landgis.synthetic import densify, sampled_circle
+from landgis.testing.synthetic import densify, sampled_circle
 from tests.conftest import CRS, X0, Y0
 
 KEY = ["category", "holder", "parcel_id", "other_holder", "other_parcel_id"]

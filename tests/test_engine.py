@@ -2,7 +2,7 @@
 
 ``tests/reference.py`` computes the same figures with global snap-rounded
 unions (no spatial index, no local candidates); generated parks
-(``landgis.synthetic``) have irregular, adjacent, holed and multi-part parcels
+(``landgis.testing.synthetic``) have irregular, adjacent, holed and multi-part parcels
 whose neighbours meet with float noise, as real cadastres do.
 """
 
@@ -21,7 +21,7 @@ from shapely.geometry import box
 import landgis
 from landgis.cli import main
 from landgis.engine import run
-from landgis.synthetic import make_park
+from landgis.testing.synthetic import make_park
 from tests.conftest import X0, Y0, footprints_frame, parcels_frame, rect
 from tests.reference import reference_audit
 

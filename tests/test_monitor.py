@@ -28,11 +28,11 @@ from click.testing import CliRunner
 from shapely.geometry import box
 
 import landgis
+from landgis.cli.monitor import diff as diff_command
+from landgis.cli.monitor import ledger as ledger_command
+from landgis.cli.monitor import progress as progress_command
 from landgis.errors import CRSError, SchemaError
 from landgis.monitor import Ledger, diff_rounds, diff_table, progress_report, write_diff
-from landgis.monitor.cli import diff as diff_command
-from landgis.monitor.cli import ledger as ledger_command
-from landgis.monitor.cli import progress as progress_command
 from tests.test_webmap import page_data
 
 X0, Y0 = 40_492_000.0, 3_596_000.0

@@ -21,7 +21,7 @@ from landgis.engine import run
 from landgis.findings import build_findings
 from landgis.io.stream import open_footprints
 from landgis.scale import PartitionDone, run_partitioned
-from landgis.synthetic import make_park
+from landgis.testing.synthetic import make_park
 from tests.conftest import footprints_frame, parcels_frame, rect
 
 REL = 1e-6

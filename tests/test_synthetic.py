@@ -1,4 +1,4 @@
-"""Tests of the synthetic park generator (landgis.synthetic)."""
+"""Tests of the synthetic park generator (landgis.testing.synthetic)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _load():
     try:
-        from landgis import synthetic
+        from landgis.testing import synthetic
     except Exception:  # the package __init__ may import modules still in flux
         spec = importlib.util.spec_from_file_location(
-            "landgis_synthetic_under_test", ROOT / "landgis" / "synthetic.py"
+            "landgis_synthetic_under_test", ROOT / "landgis" / "testing" / "synthetic.py"
         )
         synthetic = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = synthetic

@@ -13,7 +13,7 @@ See ``docs/monitoring.md``.
 from landgis.errors import LedgerError
 from landgis.monitor.diff import diff_rounds, diff_table, write_diff
 from landgis.monitor.ledger import STATUSES, Ledger
-from landgis.monitor.report import Progress, progress_report
+from landgis.monitor.progress import Progress, progress_report
 
 __all__ = [
     "STATUSES",

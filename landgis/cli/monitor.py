@@ -1,11 +1,6 @@
-"""Commands of the monitoring tools: ``landgis diff``, ``landgis ledger …``, ``landgis progress``.
+"""The monitoring commands: ``landgis diff``, ``landgis ledger …``, ``landgis progress``.
 
-Thin layers over :mod:`landgis.monitor`; registered on the main command with::
-
-    from landgis.monitor.cli import diff, ledger, progress
-    main.add_command(diff)
-    main.add_command(ledger)
-    main.add_command(progress)
+Thin layers over :mod:`landgis.monitor`.
 """
 
 from __future__ import annotations
@@ -17,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from landgis.cli._common import handled
 from landgis.io.columns import cell_text
 from landgis.io.text_out import terminal_text
 from landgis.present.webmap import BASEMAPS
@@ -59,12 +55,6 @@ def _matching_options(func):
         help="Largest survey shift to absorb, in metres: findings are compared with "
         "the other round's grown by this much.",
     )(func)
-
-
-def _handled():
-    from landgis.cli import _handled as handled
-
-    return handled()
 
 
 def _console() -> Console:
@@ -135,7 +125,7 @@ def diff(
     from landgis.monitor.diff import diff_rounds, write_diff
     from landgis.present.webmap import build_map, map_html
 
-    with _handled():
+    with handled():
         result = diff_rounds(round1, round2, tolerance=tolerance, min_overlap=min_overlap)
         written = write_diff(result, outdir, lang=lang)
         after = read_outputs(round2)
@@ -224,7 +214,7 @@ def ledger_update(
     """
     from landgis.monitor.ledger import Ledger
 
-    with _handled():
+    with handled():
         book = Ledger(ledger_path)
         result = book.update(
             outdir,
@@ -266,7 +256,7 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
     """List the cases of the ledger (or one case with --case)."""
     from landgis.monitor.ledger import EVENT_KINDS_ZH, LEDGER_HEADERS_ZH, Ledger, LedgerError
 
-    with _handled():
+    with handled():
         book = Ledger(ledger_path, create=False, read_only=True)
         cases = book.cases(status=list(status) or None, street=street, group=group, geometry=False)
         if case_id is not None:
@@ -357,7 +347,7 @@ def ledger_set(
         raise click.UsageError(
             "nothing to set: give --status, --person, --note, --deadline or --recovered."
         )
-    with _handled():
+    with handled():
         book = Ledger(ledger_path, create=False)
         for case_id in case_ids:
             book.set(
@@ -388,7 +378,7 @@ def ledger_export(target: Path, ledger_path: Path, lang: str) -> None:
     .csv (the cases, for Excel) or .gpkg (the cases with geometry, for GIS)."""
     from landgis.monitor.ledger import Ledger
 
-    with _handled():
+    with handled():
         written = Ledger(ledger_path, create=False, read_only=True).export(target, lang=lang)
     _say(f"wrote {written}")
 
@@ -422,9 +412,9 @@ def progress(ledger_path: Path, outdir: Path, as_of, round_name, title, quiet) -
     Writes OUT/progress.html (charts and tables; opens offline) and
     OUT/progress.xlsx (Chinese headers, overdue rows in red).
     """
-    from landgis.monitor.report import progress_report
+    from landgis.monitor.progress import progress_report
 
-    with _handled():
+    with handled():
         report = progress_report(ledger_path, as_of=as_of, round=round_name, title=title)
         written = report.write(outdir)
     if quiet:
