@@ -258,7 +258,7 @@ class Campaign:
         for key, days in self.deadline_days.items():
             if not (isinstance(days, int) and days >= 0):
                 raise ConfigError(f"deadline days {key} = {days!r} must be a whole number ≥ 0.")
-        from landgis.engine.money import RENT_BASES, SCHEDULE_LABELS, SCHEDULES
+        from landgis.schema import RENT_BASES, SCHEDULE_LABELS, SCHEDULES
 
         if self.payment_schedule not in SCHEDULES:
             words = "、".join(f"{w}（{c}）" for c, w in SCHEDULE_LABELS.items())
@@ -405,7 +405,7 @@ def load_campaign(source: Campaign | Mapping[str, Any] | str | Path | None = Non
         kwargs["deadline_days"] = table
     money = data.get("money", {})
     if "payment_schedule" in money:
-        from landgis.engine.money import SCHEDULE_LABELS, parse_schedule
+        from landgis.schema import SCHEDULE_LABELS, parse_schedule
 
         code = parse_schedule(money["payment_schedule"])
         if code is None:

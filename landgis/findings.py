@@ -143,7 +143,7 @@ def build_findings(
 
     rank = {code: i for i, code in enumerate(CATEGORIES)}
     df["_rank"] = df["category"].map(rank)
-    from landgis.present.order import pinyin_key
+    from landgis.order import pinyin_key
 
     df["_street"] = df["street"].map(pinyin_key)  # for people: 城东 before 京泰路
     df["_holder"] = df["holder"].map(pinyin_key)

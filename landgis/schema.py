@@ -22,12 +22,16 @@ __all__ = [
     "AUTHORIZED_TENURES",
     "LAYERS",
     "REGISTERS",
+    "RENT_BASES",
+    "SCHEDULES",
+    "SCHEDULE_LABELS",
     "TENURES",
     "TENURE_LABELS",
     "Aliases",
     "LayerSpec",
     "load_aliases",
     "match_key",
+    "parse_schedule",
 ]
 
 #: Tenure codes and their Chinese labels.
@@ -518,3 +522,60 @@ def match_key(name: str) -> str:
     True
     """
     return "".join(unicodedata.normalize("NFKC", str(name)).split())
+
+
+# ------------------------------------------------------------ payment schedules
+
+#: Payment schedules: code → months per instalment.
+SCHEDULES: dict[str, int] = {"annual": 12, "half_yearly": 6, "quarterly": 3, "monthly": 1}
+#: Payment schedules: code → the register's word (缴款方式).
+SCHEDULE_LABELS: dict[str, str] = {
+    "annual": "年付",
+    "half_yearly": "半年付",
+    "quarterly": "季付",
+    "monthly": "月付",
+}
+_SCHEDULE_WORDS: dict[str, str] = {
+    **{code: code for code in SCHEDULES},
+    **{label: code for code, label in SCHEDULE_LABELS.items()},
+    "按年": "annual",
+    "按年付": "annual",
+    "按年缴纳": "annual",
+    "每年": "annual",
+    "一年一付": "annual",
+    "年缴": "annual",
+    "yearly": "annual",
+    "按半年": "half_yearly",
+    "半年一付": "half_yearly",
+    "半年缴": "half_yearly",
+    "每半年": "half_yearly",
+    "half-yearly": "half_yearly",
+    "semiannual": "half_yearly",
+    "semi-annual": "half_yearly",
+    "按季": "quarterly",
+    "按季度": "quarterly",
+    "季度付": "quarterly",
+    "季缴": "quarterly",
+    "每季": "quarterly",
+    "每季度": "quarterly",
+    "按月": "monthly",
+    "月缴": "monthly",
+    "每月": "monthly",
+}
+#: How arrears are counted: ``schedule`` (what fell due under the contract's
+#: payment schedule, the default) or ``accrual`` (rent earned day by day).
+RENT_BASES = ("schedule", "accrual")
+
+
+def parse_schedule(value) -> str | None:
+    """The schedule code of a register's word, ``None`` when it is not one.
+
+    Examples
+    --------
+    >>> parse_schedule("季付"), parse_schedule("按年"), parse_schedule("monthly")
+    ('quarterly', 'annual', 'monthly')
+    >>> parse_schedule("随便") is None
+    True
+    """
+    text = str(value).strip().replace(" ", "")
+    return _SCHEDULE_WORDS.get(text, _SCHEDULE_WORDS.get(text.casefold()))

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from landgis.cli import main
-from landgis.present.order import pinyin_order
+from landgis.order import pinyin_order
 from landgis.rules import CATEGORIES
 
 

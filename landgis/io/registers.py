@@ -498,7 +498,7 @@ def _parse(frame: pd.DataFrame, spec: LayerSpec, aliases: Aliases, origin: str) 
             refuse(failed, column, raw, "not 租入 or 租出")
             out[column] = values
         elif kind == "schedule":  # 缴款方式: 年付 / 半年付 / 季付 / 月付
-            from landgis.engine.money import parse_schedule
+            from landgis.schema import parse_schedule
 
             words = as_text(raw)
             values = words.map(lambda w: (parse_schedule(w) or "?") if w else "")

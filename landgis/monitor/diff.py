@@ -35,8 +35,8 @@ from landgis.crs import to_mu
 from landgis.errors import CRSError, LandgisWarning, SchemaError
 from landgis.io.atomic import atomic_path
 from landgis.io.columns import cell_text
+from landgis.order import pinyin_key
 from landgis.present.csv import write_table
-from landgis.present.order import pinyin_key
 from landgis.rules import CATEGORIES
 from landgis.schema import match_key
 

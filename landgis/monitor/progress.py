@@ -377,7 +377,7 @@ def progress_report(
 def _tally(cases: pd.DataFrame, keys: list[str], amounts: bool, geoms) -> pd.DataFrame:
     """Counts and 违规用地面积 per ``keys``, in working-group (else pinyin) order, then a
     合计 row.  Areas are unions: the 合计 row counts land shared by two rows once."""
-    from landgis.present.order import pinyin_key
+    from landgis.order import pinyin_key
     from landgis.present.summary import union_area
 
     parts = pd.DataFrame(

@@ -23,9 +23,9 @@ import pandas as pd
 from landgis.crs import to_mu
 from landgis.io.paths import safe_filename
 from landgis.io.text_out import clean_text, counted
+from landgis.order import pinyin_order
 from landgis.present.csv import HEADERS_ZH, findings_table
 from landgis.present.excel import fill_sheet, save_workbook
-from landgis.present.order import pinyin_order
 from landgis.present.summary import labelled, totals, totals_by
 from landgis.present.units import round_units
 from landgis.rules import CATEGORIES, EXCESS_PARTS, GROUPS
@@ -179,7 +179,7 @@ INSTALMENT_HEADERS_ZH = {
 
 def instalments_table(instalments: pd.DataFrame) -> pd.DataFrame:
     """The rent instalments as people read them: Chinese headers and words, ISO dates."""
-    from landgis.engine.money import SCHEDULE_LABELS
+    from landgis.schema import SCHEDULE_LABELS
 
     table = pd.DataFrame(instalments).copy()
     table["schedule"] = table["schedule"].map(lambda s: SCHEDULE_LABELS.get(s, s))

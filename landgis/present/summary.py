@@ -9,7 +9,7 @@ import shapely
 
 from landgis.config import INDICATORS
 from landgis.crs import to_mu
-from landgis.present.order import pinyin_order
+from landgis.order import pinyin_order
 from landgis.rules import CATEGORIES, GROUPS, MEASURES
 
 __all__ = [

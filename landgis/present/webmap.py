@@ -35,7 +35,7 @@ from landgis.crs import to_mu
 from landgis.errors import ConfigError
 from landgis.gcj02 import wgs84_to_gcj02
 from landgis.io.text_out import clean_text, counted
-from landgis.present.order import pinyin_order
+from landgis.order import pinyin_order
 from landgis.present.style import CONTEXT_STYLES, TENURE_STYLES, category_color
 from landgis.present.summary import measured_land, totals, union_area
 from landgis.present.units import fmt, headline
