@@ -490,13 +490,22 @@ def _scheme(table: Mapping[str, Any], origin: str) -> EvaluationScheme:
         raise ConfigError(f"{origin}: {exc}") from None
 
 
-def _as_date(value: Any, *, origin: str, key: str) -> dt.date:
+def parse_date(value: Any) -> dt.date:
+    """A date from a date, a datetime or ISO text (``2024-06-30``); ``ValueError`` otherwise.
+
+    >>> parse_date("2024-06-30"), parse_date(dt.datetime(2024, 6, 30, 12))
+    (datetime.date(2024, 6, 30), datetime.date(2024, 6, 30))
+    """
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
+    return dt.date.fromisoformat(str(value).strip())
+
+
+def _as_date(value: Any, *, origin: str, key: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return parse_date(value)
     except ValueError:
         raise ConfigError(f"{origin}: {key} = {value!r} is not a date; write 2024-12-31.") from None
 

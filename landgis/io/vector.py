@@ -227,18 +227,10 @@ def read_planning(
     encoding=None,
 ) -> gpd.GeoDataFrame:
     """Read planning zones (规划分区, column ``zone``); see :func:`read_parcels`."""
-    user = user_aliases(aliases, columns, None)
-    gdf, _ = read_layer(
-        LAYERS["planning"],
-        source,
-        layer=layer,
-        crs=crs,
-        source_crs=source_crs,
-        aliases=user,
-        encoding=encoding,
-    )
-    gdf["zone"] = as_text(gdf["zone"])
-    return gdf
+    return _read_areas(
+        "planning", source, layer=layer, crs=crs, source_crs=source_crs, aliases=aliases,
+        columns=columns, encoding=encoding,
+    )  # fmt: skip
 
 
 def read_admin(
@@ -252,17 +244,17 @@ def read_admin(
     encoding=None,
 ) -> gpd.GeoDataFrame:
     """Read admin areas (街道/村, columns ``street`` and ``village``); see :func:`read_parcels`."""
-    user = user_aliases(aliases, columns, None)
-    gdf, _ = read_layer(
-        LAYERS["admin"],
-        source,
-        layer=layer,
-        crs=crs,
-        source_crs=source_crs,
-        aliases=user,
-        encoding=encoding,
-    )
-    for name in ("street", "village"):
+    return _read_areas(
+        "admin", source, layer=layer, crs=crs, source_crs=source_crs, aliases=aliases,
+        columns=columns, encoding=encoding,
+    )  # fmt: skip
+
+
+def _read_areas(kind: str, source, *, columns, aliases, **options) -> gpd.GeoDataFrame:
+    """A layer of named areas (planning zones, streets): its name columns as text."""
+    spec = LAYERS[kind]
+    gdf, _ = read_layer(spec, source, aliases=user_aliases(aliases, columns, None), **options)
+    for name in (*spec.required, *spec.optional):
         if name in gdf:
             gdf[name] = as_text(gdf[name])
     return gdf

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landgis.config import DEADLINE_BASES
+from landgis.config import DEADLINE_BASES, parse_date
 from landgis.crs import to_mu
 from landgis.errors import LandgisError, LedgerError
 from landgis.io.atomic import atomic_path
@@ -1349,12 +1349,8 @@ def _as_status(value: str) -> str:
 def _as_date(value, what: str) -> dt.date | None:
     if value is None or value == "":
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return parse_date(value)
     except ValueError as exc:
         raise LedgerError(f"{what}={value!r} is not a date; write it as 2024-06-30.") from exc
 

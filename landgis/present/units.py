@@ -107,15 +107,20 @@ def unit_of(column) -> str | None:
     return None
 
 
+def _unit_columns(table: pd.DataFrame):
+    """(column, unit) of the numeric (not yes/no) columns whose unit is known."""
+    for column in table.columns:
+        unit = unit_of(column)
+        values = table[column]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if unit is not None and numeric:
+            yield column, unit
+
+
 def round_units(table: pd.DataFrame) -> pd.DataFrame:
     """Numeric columns of known unit rounded to its decimals (numbers stay numbers)."""
     table = table.copy()
-    for column in table.columns:
-        unit = unit_of(column)
-        if unit is None or not pd.api.types.is_numeric_dtype(table[column]):
-            continue
-        if pd.api.types.is_bool_dtype(table[column]):
-            continue
+    for column, unit in _unit_columns(table):
         table[column] = pd.to_numeric(table[column], errors="coerce").round(DECIMALS[unit])
     return table
 
@@ -123,12 +128,7 @@ def round_units(table: pd.DataFrame) -> pd.DataFrame:
 def fixed_text(table: pd.DataFrame) -> pd.DataFrame:
     """For CSV: numeric columns of known unit written with exactly its decimals."""
     table = table.copy()
-    for column in table.columns:
-        unit = unit_of(column)
-        if unit is None or not pd.api.types.is_numeric_dtype(table[column]):
-            continue
-        if pd.api.types.is_bool_dtype(table[column]):
-            continue
+    for column, unit in _unit_columns(table):
         digits = DECIMALS[unit]
         values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
         table[column] = [
