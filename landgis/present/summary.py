@@ -118,52 +118,70 @@ def _amounts(findings) -> np.ndarray:
     return pd.to_numeric(findings["amount_owed"], errors="coerce").to_numpy(dtype=float)
 
 
-def _parcel_geometries(parcels) -> dict:
-    if parcels is None or not len(parcels) or "parcel_id" not in parcels:
-        return {}
-    return dict(
-        zip(
-            parcels["parcel_id"].astype(str),
-            np.asarray(parcels.geometry.values, dtype=object),
-            strict=True,
+def _land(findings, *, parcels=None) -> pd.DataFrame:
+    """Every piece of land each finding counts in its total: one row per piece with
+    ``row`` (the finding's position), ``measure``, ``key`` (the parcel id for
+    parcel land, so one parcel named twice counts once; else empty) and
+    ``geometry``.
+
+    ``violation`` and ``change`` findings count their own piece; ``parcel``
+    findings the red lines they name — ``parcel_id`` (several for low efficiency,
+    ``;`` separated) and, for ``overlap_conflict``, ``other_parcel_id`` — looked
+    up in ``parcels``, or their own geometry where a parcel is not found (or no
+    ``parcels`` are given); ``money`` findings none.
+    """
+    n = len(findings)
+    measure = findings["category"].map(lambda c: CATEGORIES[c].measure).to_numpy(dtype=object)
+    column = findings.geometry.name if isinstance(findings, gpd.GeoDataFrame) else "geometry"
+    own = np.asarray(findings[column].values, dtype=object) if n else np.empty(0, object)
+    pieces = np.flatnonzero(np.isin(measure, ("violation", "change")))
+    frames = [
+        pd.DataFrame(
+            {"row": pieces, "measure": measure[pieces], "key": "", "geometry": own[pieces]}
         )
-    )
-
-
-def _ids(*values) -> list[str]:
-    out = []
-    for value in values:
-        if value is None or value != value:
-            continue
-        out += [p.strip() for p in str(value).split(";") if p.strip()]
-    return out
+    ]
+    named = np.flatnonzero(measure == "parcel")
+    if len(named):
+        ids = findings["parcel_id"].fillna("").astype(str).to_numpy(dtype=object)[named]
+        if "other_parcel_id" in findings:
+            other = findings["other_parcel_id"].fillna("").astype(str).to_numpy(dtype=object)
+            conflict = (findings["category"] == "overlap_conflict").to_numpy()[named]
+            ids = np.where(conflict, ids + ";" + other[named], ids)
+        listed = pd.Series(ids, index=named).str.split(";").explode().str.strip()
+        listed = listed[listed != ""]
+        at = (
+            pd.Index(parcels["parcel_id"].astype(str)).get_indexer(listed.to_numpy())
+            if parcels is not None and len(parcels) and "parcel_id" in parcels
+            else np.full(len(listed), -1)
+        )
+        complete = pd.Series(at >= 0, index=listed.index).groupby(level=0).all()
+        complete = complete.reindex(named, fill_value=False).to_numpy()
+        found = complete[np.searchsorted(named, listed.index.to_numpy())]
+        pgeoms = np.asarray(parcels.geometry.values, dtype=object) if found.any() else None
+        frames.append(
+            pd.DataFrame(
+                {
+                    "row": listed.index.to_numpy()[found],
+                    "measure": "parcel",
+                    "key": listed.to_numpy(dtype=object)[found],
+                    "geometry": pgeoms[at[found]] if found.any() else [],
+                }
+            )
+        )
+        alone = named[~complete]  # a finding whose parcels are not all found: its own land
+        frames.append(
+            pd.DataFrame({"row": alone, "measure": "parcel", "key": "", "geometry": own[alone]})
+        )
+    land = pd.concat(frames, ignore_index=True)
+    keep = ~(land["geometry"].isna() | shapely.is_empty(land["geometry"].to_numpy()))
+    return land.loc[keep.to_numpy()].sort_values("row", kind="stable").reset_index(drop=True)
 
 
 def measured_land(findings, measure: str, *, parcels=None) -> np.ndarray:
-    """The land each finding of ``measure`` adds to its total (geometries, one per piece).
-
-    ``violation`` and ``change``: the finding's own piece.  ``parcel``: the red
-    lines the finding names — ``parcel_id`` (several for low efficiency, ``;``
-    separated) and, for ``overlap_conflict``, ``other_parcel_id`` — looked up in
-    ``parcels``; the finding's own geometry where a parcel is not found (or no
-    ``parcels`` are given).
-    """
-    codes = [c for c, cat in CATEGORIES.items() if cat.measure == measure]
-    sel = findings[findings["category"].isin(codes)]
-    column = sel.geometry.name if isinstance(sel, gpd.GeoDataFrame) else "geometry"
-    geoms = np.asarray(sel[column].values, dtype=object)
-    if measure != "parcel":
-        return geoms
-    lookup = _parcel_geometries(parcels)
-    others = sel["other_parcel_id"] if "other_parcel_id" in sel else pd.Series("", index=sel.index)
-    out = []
-    for code, pid, other, geom in zip(
-        sel["category"], sel["parcel_id"], others, geoms, strict=True
-    ):
-        ids = _ids(pid, other if code == "overlap_conflict" else None)
-        found = [lookup[i] for i in ids if i in lookup]
-        out += found if found and len(found) == len(ids) else [geom]
-    return np.asarray(out, dtype=object)
+    """The land each finding of ``measure`` adds to its total (geometries, one per
+    piece; see :func:`_land`)."""
+    land = _land(findings, parcels=parcels)
+    return land.loc[land["measure"] == measure, "geometry"].to_numpy(dtype=object)
 
 
 def union_area(geoms) -> float:
@@ -176,6 +194,31 @@ def union_area(geoms) -> float:
     if len(geoms) == 1:
         return float(shapely.area(geoms[0]))
     return float(shapely.area(shapely.union_all(geoms)))
+
+
+def _union_areas(groups: np.ndarray, land: pd.DataFrame) -> pd.Series:
+    """Area of the union of each group's land (one parcel counted once per group).
+
+    Groups whose pieces do not overlap (the usual case: a holder's pieces are
+    disjoint) are summed; only groups where two pieces share interior are unioned.
+    """
+    if not len(land):
+        return pd.Series(dtype=float)
+    frame = pd.DataFrame({"group": groups, "key": land["key"].to_numpy()})
+    keyed = frame["key"] != ""
+    first = ~frame.loc[keyed].duplicated(["group", "key"])
+    keep = np.ones(len(frame), dtype=bool)
+    keep[frame.index[keyed][~first.to_numpy()]] = False
+    geoms = land["geometry"].to_numpy(dtype=object)[keep]
+    group = frame["group"].to_numpy(dtype=object)[keep]
+    area = pd.Series(shapely.area(geoms)).groupby(group).sum()
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pair = (i < j) & (group[i] == group[j])
+    i, j = i[pair], j[pair]
+    inner = ~shapely.touches(geoms[i], geoms[j])
+    for g in pd.unique(group[i[inner]]):
+        area[g] = float(shapely.area(shapely.union_all(geoms[group == g])))
+    return area
 
 
 def totals(findings, *, parcels=None) -> dict:
@@ -208,17 +251,8 @@ def totals(findings, *, parcels=None) -> dict:
     >>> round(t["violation_mu"], 2), round(t["parcel_mu"], 2)  # data/boundaries/README.md
     (16.05, 132.0)
     """
-    violation = union_area(measured_land(findings, "violation", parcels=parcels))
-    parcel = union_area(measured_land(findings, "parcel", parcels=parcels))
-    amounts = _amounts(findings)
-    return {
-        "findings": len(findings),
-        "violation_m2": violation,
-        "violation_mu": to_mu(violation),
-        "parcel_m2": parcel,
-        "parcel_mu": to_mu(parcel),
-        "amount_owed": float(np.nansum(amounts)) if len(amounts) else 0.0,
-    }
+    row = totals_by(findings.assign(_all=""), "_all", parcels=parcels).iloc[-1]
+    return {"findings": int(row["findings"]), **{c: float(row[c]) for c in TOTAL_COLUMNS[1:]}}
 
 
 def totals_by(findings, by: str, *, parcels=None) -> pd.DataFrame:
@@ -229,18 +263,36 @@ def totals_by(findings, by: str, *, parcels=None) -> pd.DataFrame:
     land shared by two holders (or streets) counts once in it.  Streets, villages
     and holders are in pinyin order, groups and categories in DOMAIN.md's.
     """
-    rows = []
     keys = findings[by].fillna("").astype(str) if len(findings) else pd.Series(dtype=object)
+    keys = keys.to_numpy(dtype=object)
     if by == "group":
         order = sorted(set(keys), key=lambda g: (list(GROUPS).index(g) if g in GROUPS else 99, g))
     elif by == "category":
         order = [c for c in CATEGORIES if c in set(keys)]
+    elif by == "_all":
+        order = []
     else:
         order = pinyin_order(keys)
-    for key in order:
-        rows.append({by: key, **totals(findings[(keys == key).to_numpy()], parcels=parcels)})
-    rows.append({by: TOTAL_LABEL, **totals(findings, parcels=parcels)})
-    return pd.DataFrame(rows, columns=[by, *TOTAL_COLUMNS])
+    land = _land(findings, parcels=parcels)
+    rows = land["row"].to_numpy(dtype=np.intp)
+    amounts = pd.Series(_amounts(findings)).groupby(keys).sum(min_count=1)
+    counts = pd.Series(1, index=np.arange(len(keys))).groupby(keys).size()
+    table = pd.DataFrame(index=pd.Index([*order, TOTAL_LABEL], name=by))
+    table["findings"] = counts.reindex(table.index).fillna(0).astype(int)
+    table.loc[TOTAL_LABEL, "findings"] = len(findings)
+    for measure in ("violation", "parcel"):
+        mine = (land["measure"] == measure).to_numpy()
+        part = land.loc[mine]
+        per = _union_areas(keys[rows[mine]], part)
+        whole = _union_areas(np.full(len(part), TOTAL_LABEL, dtype=object), part)
+        area = per.reindex(table.index).fillna(0.0)
+        area[TOTAL_LABEL] = float(whole.get(TOTAL_LABEL, 0.0))
+        table[f"{measure}_m2"] = area
+        table[f"{measure}_mu"] = to_mu(area.to_numpy(dtype=float))
+    owed = amounts.reindex(table.index).fillna(0.0)
+    owed[TOTAL_LABEL] = float(np.nansum(_amounts(findings))) if len(findings) else 0.0
+    table["amount_owed"] = owed
+    return table.reset_index()[[by, *TOTAL_COLUMNS]]
 
 
 #: The label of a 合计 (total) row.

@@ -61,6 +61,7 @@ __all__ = [
     "iter_park_tiles",
     "make_park",
     "sampled_circle",
+    "skew_ownership",
 ]
 
 #: Tenure codes, in the order of :data:`TENURE_MIX`.
@@ -141,6 +142,8 @@ def make_park(
     origin: tuple[float, float] = DEFAULT_ORIGIN,
     parcels_per_footprint: float = 25 / 60,
     tile_footprints: int = 50_000,
+    violations: float = 1.0,
+    ownership: str = "spread",
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Generate a synthetic park: red lines, actual use and planning zones.
 
@@ -159,6 +162,17 @@ def make_park(
         Parcel rows per footprint (approximate).
     tile_footprints : int, default 50_000
         Footprints per tile; see :func:`iter_park_tiles`.
+    violations : float, default 1.0
+        Scales the share of footprints that break a rule (spilling over the
+        red line, outside every red line, use before lease …).  At 1 about 40 %
+        of the use pieces lie beyond their user's own parcels (a park dense
+        with violations); at 0.1 most footprints lie inside their own parcel
+        (the common real case).
+    ownership : {"spread", "skewed"}, default "spread"
+        ``"spread"``: enterprises hold one to a few dozen parcels, villages a
+        few dozen leased-in parcels.  ``"skewed"``: :func:`skew_ownership` —
+        a few holders with thousands of parcels, many with hundreds, the long
+        tail with one to three.
 
     Returns
     -------
@@ -189,18 +203,64 @@ def make_park(
             crs=crs,
             origin=origin,
             parcels_per_footprint=parcels_per_footprint,
+            violations=violations,
         )
     )
     if len(tiles) == 1:
-        return tiles[0]
-    return tuple(  # type: ignore[return-value]
-        gpd.GeoDataFrame(
-            pd.concat([t[i] for t in tiles], ignore_index=True),
-            geometry="geometry",
-            crs=crs,
+        park = tiles[0]
+    else:
+        park = tuple(  # type: ignore[assignment]
+            gpd.GeoDataFrame(
+                pd.concat([t[i] for t in tiles], ignore_index=True),
+                geometry="geometry",
+                crs=crs,
+            )
+            for i in range(3)
         )
-        for i in range(3)
-    )
+    if ownership == "skewed":
+        return skew_ownership(*park, seed=seed)
+    if ownership != "spread":
+        raise ValueError(f"ownership={ownership!r}; use 'spread' or 'skewed'")
+    return park
+
+
+def skew_ownership(
+    parcels: gpd.GeoDataFrame,
+    footprints: gpd.GeoDataFrame,
+    planning: gpd.GeoDataFrame,
+    *,
+    seed: int = 0,
+    big: int = 4,
+    middle: int = 60,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The same park with ownership as skewed as a real zone's.
+
+    The enterprises' authorized parcels are regrouped: ``big`` holders (city
+    investment companies, 城投) take 40 % of them (thousands each on a large
+    park), ``middle`` holders 45 % (hundreds each), and the rest stay with their
+    long tail of small holders (one to three parcels).  The leased-in parcels
+    go to ``big`` village collectives.  A footprint's user is renamed with its
+    holder, so use that was on its user's own land still is (and some
+    encroachment between two merged holders becomes own use).
+    """
+    rng = np.random.default_rng((int(seed), 9_999))
+    parcels, footprints = parcels.copy(), footprints.copy()
+    auth = parcels["tenure"].isin(TENURES[:3]).to_numpy()
+    counts = parcels.loc[auth, "holder"].value_counts()
+    holders = counts.index.to_numpy()[rng.permutation(len(counts))]
+    share = np.cumsum(counts.reindex(holders).to_numpy()) / max(counts.sum(), 1)
+    rename = {}
+    for name, s in zip(holders, share, strict=True):
+        if s <= 0.40:
+            rename[name] = f"城投{int(rng.integers(big)) + 1}号发展有限公司"
+        elif s <= 0.85:
+            rename[name] = f"骨干企业{int(rng.integers(middle)) + 1:02d}有限公司"
+    villages = parcels.loc[~auth, "holder"].unique()
+    for name in villages:
+        rename[name] = f"集体经济合作社{int(rng.integers(big)) + 1}"
+    parcels["holder"] = parcels["holder"].map(lambda h: rename.get(h, h))
+    footprints["user"] = footprints["user"].map(lambda u: rename.get(u, u))
+    return parcels, footprints, planning
 
 
 def iter_park_tiles(
@@ -211,6 +271,7 @@ def iter_park_tiles(
     crs: str = DEFAULT_CRS,
     origin: tuple[float, float] = DEFAULT_ORIGIN,
     parcels_per_footprint: float = 25 / 60,
+    violations: float = 1.0,
 ) -> Iterator[tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]]:
     """Generate a synthetic park tile by tile.
 
@@ -236,6 +297,8 @@ def iter_park_tiles(
         Lower-left corner (easting, northing) of the park.
     parcels_per_footprint : float, default 25/60
         Parcel rows per footprint (approximate).
+    violations : float, default 1.0
+        As in :func:`make_park`.
 
     Yields
     ------
@@ -289,6 +352,7 @@ def iter_park_tiles(
             y0=y0,
             crs=crs,
             counters=counters,
+            violations=violations,
         )
 
 
@@ -312,6 +376,7 @@ def _make_tile(
     y0: float,
     crs: str,
     counters: _Counters,
+    violations: float = 1.0,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     blocks = _make_blocks(rng, nbx, nby, x0, y0)
     if n_pieces < len(blocks["geom"]):
@@ -337,7 +402,7 @@ def _make_tile(
     parcels, voids = _make_parcels(
         rng, pieces, piece_block, blocks, block_village, block_street, counters
     )
-    footprints = _make_footprints(rng, n_fp, parcels, voids, blocks, counters)
+    footprints = _make_footprints(rng, n_fp, parcels, voids, blocks, counters, violations)
     planning = _make_planning(rng, nbx, nby, x0, y0, counters)
 
     pf = gpd.GeoDataFrame(
@@ -747,6 +812,7 @@ def _make_footprints(
     voids: dict[str, np.ndarray],
     blocks: dict[str, np.ndarray],
     counters: _Counters,
+    violations: float = 1.0,
 ) -> dict[str, np.ndarray]:
     geom = parcels["geom"]
     tenure = parcels["tenure_code"]
@@ -778,10 +844,12 @@ def _make_footprints(
         user_of[ubl] = _names("E", ubl_user_num, counters.widths["enterprise"])
 
     # counts per category
-    shares = dict(_FP_SHARES)
+    # "companion" and "straddle" footprints lie on the user's own land: not violations.
+    shares = {k: v * (1.0 if k in ("companion", "straddle") else violations)
+              for k, v in _FP_SHARES.items()}  # fmt: skip
     if len(voids["geom"]) == 0:
         shares["void"] = 0.0
-    shares["ubl"] = min(0.12, 2.0 * ubl.size / n)
+    shares["ubl"] = min(0.12, 2.0 * ubl.size / n) * violations
     shares["tiny"] = min(0.05, tiny_idle.sum() / n)
     shares["inside"] = max(0.0, 1.0 - sum(shares.values()))
     names = list(shares)
