@@ -6,9 +6,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from landgis.config import INDICATORS
 from landgis.crs import to_mu
+from landgis.engine.ops import grouped_union
 from landgis.order import pinyin_order
 from landgis.rules import CATEGORIES, GROUPS, MEASURES
 
@@ -199,8 +202,9 @@ def union_area(geoms) -> float:
 def _union_areas(groups: np.ndarray, land: pd.DataFrame) -> pd.Series:
     """Area of the union of each group's land (one parcel counted once per group).
 
-    Groups whose pieces do not overlap (the usual case: a holder's pieces are
-    disjoint) are summed; only groups where two pieces share interior are unioned.
+    Pieces that share interior with no other piece of their group (the usual
+    case: a holder's pieces are disjoint) add their area; only each cluster of
+    overlapping pieces is unioned.
     """
     if not len(land):
         return pd.Series(dtype=float)
@@ -211,14 +215,24 @@ def _union_areas(groups: np.ndarray, land: pd.DataFrame) -> pd.Series:
     keep[frame.index[keyed][~first.to_numpy()]] = False
     geoms = land["geometry"].to_numpy(dtype=object)[keep]
     group = frame["group"].to_numpy(dtype=object)[keep]
-    area = pd.Series(shapely.area(geoms)).groupby(group).sum()
     i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     pair = (i < j) & (group[i] == group[j])
     i, j = i[pair], j[pair]
     inner = ~shapely.touches(geoms[i], geoms[j])
-    for g in pd.unique(group[i[inner]]):
-        area[g] = float(shapely.area(shapely.union_all(geoms[group == g])))
-    return area
+    i, j = i[inner], j[inner]
+    n = len(geoms)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    _, cluster = connected_components(graph, directed=False)
+    sizes = np.bincount(cluster)
+    areas = shapely.area(geoms)
+    shared = np.flatnonzero(sizes[cluster] > 1)
+    if len(shared):
+        keys, unions = grouped_union(geoms[shared], cluster[shared], grid_size=None)
+        areas[shared] = 0.0  # a cluster's area, once, on its first piece
+        first = np.full(n, -1)
+        first[cluster[shared][::-1]] = shared[::-1]
+        areas[first[keys]] = shapely.area(unions)
+    return pd.Series(areas).groupby(group).sum()
 
 
 def totals(findings, *, parcels=None) -> dict:
