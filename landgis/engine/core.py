@@ -550,19 +550,54 @@ def _on_parcels(category, parts, part_piece, k, p, pair_mask, lay: Layers, grid_
     )
 
 
+#: Holders with more authorized parcels than this find a part's nearest own parcel
+#: through a spatial index of their parcels; smaller holdings are measured whole.
+NEAREST_BY_INDEX = 16
+
+
 def nearest_own_parcel(parts, part_user, lay: Layers, grid_size: float) -> np.ndarray:
     """Index of each part's nearest authorized parcel of its own user (−1: none).
 
     Ties (a part touching two own parcels) go to the longer shared boundary,
-    then to the smaller ``parcel_id``.
+    then to the smaller ``parcel_id``.  The cost grows with the parcels near a
+    part, not with its holder's parcel count: a holder of many parcels
+    (:data:`NEAREST_BY_INDEX`) offers only its parcels within the grid of the
+    part, or else its nearest ones (an R-tree of its parcels), as candidates.
     """
+    part_idx, cand = _own_candidates(parts, part_user, lay, grid_size)
+    return _closest(parts, part_idx, cand, lay, grid_size)
+
+
+def _own_candidates(parts, part_user, lay: Layers, grid_size: float):
+    """(part, parcel) pairs among which each part's nearest own parcel lies."""
     auth = np.flatnonzero(lay.pauth)
     auth = auth[np.argsort(lay.pholder[auth], kind="stable")]
     auth_holder = lay.pholder[auth]
     lo = np.searchsorted(auth_holder, part_user, side="left")
     hi = np.searchsorted(auth_holder, part_user, side="right")
-    part_idx, pos = expand_ranges(lo, hi)
-    cand = auth[pos]
+    many = (hi - lo) > NEAREST_BY_INDEX
+    part_idx, pos = expand_ranges(lo, np.where(many, lo, hi))  # small holdings: all of them
+    pairs = [(part_idx, auth[pos])]
+    for user in np.unique(part_user[many]):
+        mine = np.flatnonzero(many & (part_user == user))
+        own = auth[lo[mine[0]] : hi[mine[0]]]
+        tree = shapely.STRtree(lay.pgeom[own])
+        # Every own parcel within the grid of the part (all tie at distance 0) …
+        i, j = tree.query(parts[mine], predicate="dwithin", distance=grid_size)
+        pairs.append((mine[i], own[j]))
+        # … or else the nearest ones (all of them, when equally near).
+        rest = np.setdiff1d(np.arange(len(mine)), i)
+        if len(rest):
+            i, j = tree.query_nearest(parts[mine[rest]], all_matches=True)
+            pairs.append((mine[rest[i]], own[j]))
+    part_idx = np.concatenate([p[0] for p in pairs]).astype(np.intp)
+    cand = np.concatenate([p[1] for p in pairs]).astype(np.intp)
+    return part_idx, cand
+
+
+def _closest(parts, part_idx, cand, lay: Layers, grid_size: float) -> np.ndarray:
+    """For each part, the candidate parcel nearest to it (ties: longer shared
+    boundary, then smaller ``parcel_id``); −1 where a part has no candidate."""
     # Most parts touch their own parcel: a prepared test settles those at zero.
     shapely.prepare(lay.pgeom[cand])
     dist = np.zeros(len(cand))
@@ -579,7 +614,7 @@ def nearest_own_parcel(parts, part_user, lay: Layers, grid_size: float) -> np.nd
         shapely.intersection(shapely.boundary(parts[part_idx[touching]]), near)
     )
     dist = np.where(dist <= grid_size, 0.0, dist)
-    order = np.lexsort((lay.pid[cand].astype(str), -shared, dist, part_idx))
+    order = np.lexsort((lay.pid_rank[cand], -shared, dist, part_idx))
     best = np.full(len(parts), -1, dtype=np.intp)
     first = order[np.r_[True, np.diff(part_idx[order]) != 0]] if len(order) else order
     best[part_idx[first]] = cand[first]

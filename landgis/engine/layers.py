@@ -9,6 +9,7 @@ the overlays (:func:`landgis.engine.ops.thin`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -33,6 +34,13 @@ class Layers:
     fgeom: np.ndarray
     fuser: np.ndarray
     names: np.ndarray
+
+    @functools.cached_property
+    def pid_rank(self) -> np.ndarray:
+        """Each parcel's place in ``parcel_id`` order (text order, as ties are broken)."""
+        rank = np.empty(len(self.pid), dtype=np.intp)
+        rank[np.argsort(self.pid.astype(str), kind="stable")] = np.arange(len(self.pid))
+        return rank
 
     @classmethod
     def from_frames(
