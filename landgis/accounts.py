@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +45,13 @@ from landgis.rules import codes
 from landgis.schema import AUTHORIZED_TENURES, match_key
 
 __all__ = ["Accounts", "apply_registers", "survey_date"]
+
+
+class _Terms(TypedDict):
+    """The payment terms both rent calculations take as keywords."""
+
+    schedule: str
+    due_day: int
 
 
 @dataclass
@@ -102,7 +110,7 @@ def apply_registers(
     leases = tables.get("leases")
     if leases is not None and len(leases):
         leases = _lease_directions(leases, tenure_of, holder_of, problems)
-        terms = {"schedule": campaign.payment_schedule, "due_day": campaign.due_day}
+        terms: _Terms = {"schedule": campaign.payment_schedule, "due_day": campaign.due_day}
         arrears = rent_arrears(
             leases,
             tables.get("payments"),

@@ -284,7 +284,10 @@ class Change:
             "change.gpkg": write_gpkg(self.findings, outdir / "change.gpkg", layers=layers),
         }
         page = build_map(
-            self.findings, **layers, title=f"{self.campaign.name} · 用地变化"
+            self.findings,
+            parcels=self.parcels,
+            admin=self.admin,
+            title=f"{self.campaign.name} · 用地变化",
         )
         with atomic_path(outdir / "change.html") as tmp:
             tmp.write_text(map_html(page), encoding="utf-8")
@@ -344,6 +347,7 @@ def detect_change(
     zones = read_admin(admin, crs=crs) if admin is not None else None
     common = {"parcels": red, "admin": zones, "min_area": min_area, "crs": crs}
     if all(rasters):
+        assert classes is not None  # two rasters without classes raised above
         found = use_change_from_rasters(
             before, after, classes=classes, mask_from=mask_from, campaign=campaign, **common
         )

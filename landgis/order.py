@@ -8,7 +8,7 @@ compared by their pinyin with tones (``pypinyin``, which reads words such as
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import pandas as pd
@@ -43,7 +43,9 @@ def pinyin_order(values: Iterable) -> list:
     return sorted({("" if v is None or v != v else str(v)) for v in values}, key=pinyin_key)
 
 
-def sort_frame(frame: pd.DataFrame, columns: list[str], *, first: list[str] = ()) -> pd.DataFrame:
+def sort_frame(
+    frame: pd.DataFrame, columns: list[str], *, first: Sequence[str] = ()
+) -> pd.DataFrame:
     """``frame`` sorted by ``first`` (as they are), then ``columns`` in pinyin order; stable."""
     keys = {}
     for c in columns:

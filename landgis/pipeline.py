@@ -536,7 +536,7 @@ def _register_trail(tables: dict[str, pd.DataFrame]) -> dict:
 def _trail(inputs: _Inputs, *, sources, campaign: Campaign, timings) -> dict:
     layers, crs, reprojected = inputs.layers, inputs.crs, inputs.reprojected
 
-    inputs = {}
+    entries = {}
     repairs = {}
     notes = []
     for name, frame in layers.items():
@@ -551,7 +551,7 @@ def _trail(inputs: _Inputs, *, sources, campaign: Campaign, timings) -> dict:
             entry["raster"] = read.facts["raster"]
         if read.encoding:
             entry["encoding"] = read.encoding
-        inputs[name] = entry
+        entries[name] = entry
         for key in REPAIRS:
             if read.repairs.get(key):
                 repairs[f"{name}.{key}"] = read.repairs[key]
@@ -562,7 +562,7 @@ def _trail(inputs: _Inputs, *, sources, campaign: Campaign, timings) -> dict:
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "campaign": campaign.name,
         "crs": crs.to_string(),
-        "inputs": inputs,
+        "inputs": entries,
         "options": options,
         "deadlines": {k: v.isoformat() for k, v in campaign.deadlines.items()},
         "deadline_days": dict(campaign.deadline_days),

@@ -237,7 +237,7 @@ def run_partitioned(
         _run_dask(tasks(), regrow, collect, client=client, say=say)
 
     say("merging partitions")
-    result, resolved = merge(plan, parts)
+    merged, resolved = merge(plan, parts)
     if stats is not None:
         stats.update(
             tiles=len(plan.tiles),
@@ -253,7 +253,7 @@ def run_partitioned(
                 (p.survey_date for p in parts if p.survey_date is not None), default=None
             ),
         )
-    return result
+    return merged
 
 
 def _sum_reports(parts) -> dict:
@@ -291,6 +291,7 @@ def _run_dask(tasks: Iterator[_Task], regrow, collect, *, client, say) -> None:
             [data] = client.scatter([task], hash=False)
             window.add(client.submit(run_task, data, pure=False))
 
+        task: _Task | None  # each pending task, then next(pending, None) below
         for task in pending:
             submit(task)
             if window.count() >= 2 * n_workers:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import click
 from rich.console import Console
@@ -98,6 +101,18 @@ def interrupt(signum, frame):
 
 
 
+@dataclass(frozen=True)
+class _Stages:
+    """The progress callback :func:`stage_bar` yields: called with each stage's
+    name, and ``.partition`` called with each tile of a partitioned audit."""
+
+    stage: Callable[[str], None]
+    partition: Callable[[Any], None]
+
+    def __call__(self, stage: str) -> None:
+        self.stage(stage)
+
+
 @contextmanager
 def stage_bar(quiet: bool, stages: int = STAGES):
     """A bar over the stages of a run (and one over the tiles of a partitioned
@@ -107,8 +122,7 @@ def stage_bar(quiet: bool, stages: int = STAGES):
         def silent(stage: str) -> None:
             STAGE["now"] = stage
 
-        silent.partition = lambda event: None
-        yield silent
+        yield _Stages(silent, lambda event: None)
         return
     with Progress(
         SpinnerColumn(),
@@ -142,8 +156,7 @@ def stage_bar(quiet: bool, stages: int = STAGES):
                 f"{escape(str(event.worker))}",
             )
 
-        step.partition = partition
-        yield step
+        yield _Stages(step, partition)
         bar.update(task, completed=stages)
 
 

@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 import click
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -415,6 +415,7 @@ def _print_summary(result: landgis.Audit, written: dict[str, Path]) -> None:
         " Land under several findings counts once; money is in yuan.",
         caption_justify="left",
     )
+    justify: JustifyMethod  # rich types the column alignments as literals
     for name, justify in (
         ("类别", "left"),
         ("code", "left"),

@@ -101,13 +101,14 @@ def report(outdir: Path, quiet: bool) -> None:
                 instalments=layers.get("instalments"),
             )
         ]
-        if layers.get("holders") is not None and layers.get("parcel_use") is not None:
+        holders, parcel_use = layers.get("holders"), layers.get("parcel_use")
+        if holders is not None and parcel_use is not None:
             written += write_dossiers(
                 outdir / "dossiers",
                 findings,
                 parcels=layers["parcels"],
-                holders=layers["holders"].set_index("holder"),
-                parcel_use=layers["parcel_use"],
+                holders=holders.set_index("holder"),
+                parcel_use=parcel_use,
                 evaluation=evaluation,
             ).values()
     if not quiet:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -287,6 +287,7 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
         out.print(table)
         return
     table = Table(title=_cell(f"{ledger_path} — {len(cases)} 件"), title_justify="left")
+    justify: JustifyMethod  # rich types the column alignments as literals
     for name, justify in (
         ("案件编号", "left"),
         ("状态", "left"),

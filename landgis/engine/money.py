@@ -421,7 +421,8 @@ def rent_arrears(
         return pd.DataFrame(columns=_ARREARS_COLUMNS)
     codes, offsets = _schedules(out, schedule, due_day)
     credits = _credits(out, payments, as_of)
-    due, paid, days, since = [], [], [], []
+    due, paid, days = [], [], []
+    since: list[dt.date | None] = []
     for k, (_, lease) in enumerate(out.iterrows()):
         annual = lease["annual_rent"]
         start = lease["start_date"].date()

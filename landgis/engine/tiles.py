@@ -545,7 +545,7 @@ class Plan:
         return _Task(
             tile=tile,
             grid=self.grid,
-            region=tuple(float(v) for v in region),
+            region=(float(region[0]), float(region[1]), float(region[2]), float(region[3])),
             halo=self.halo,
             parcels=self.parcels.iloc[rows].reset_index(drop=True),
             parcel_rows=rows,

@@ -326,10 +326,10 @@ def parse_boundary_txt(
         if reason:
             refused[i] = reason
     gdf = _frame(doc, kept, geoms, crs_obj)
-    for i in np.flatnonzero(gdf["area_mismatch"].to_numpy()) + 1:
-        row, p = gdf.loc[i], kept[i - 1]
+    for n in np.flatnonzero(gdf["area_mismatch"].to_numpy()) + 1:
+        row, p = gdf.loc[n], kept[n - 1]
         refused.setdefault(
-            int(i),
+            int(n),
             f"{origin}, line {p.line}: parcel {p.label}'s header area "
             f"{p.area:g} {row['header_area_unit']} ({row['header_area_m2']:.2f} m²) differs "
             f"from the {row['area_m2']:.2f} m² its points (lines {p.rings[0].lines[0]}–"
@@ -640,11 +640,11 @@ def _resolve_crs(doc: _Document, parcels: list[_Parcel], crs: Any) -> tuple[CRS 
         )
     if width is None:
         width = 6 if 13 <= zone <= 23 else 3
-    base, zones = EPSG_FAMILIES[(datum, width, prefix)]
-    if zone not in zones:
+    base, known = EPSG_FAMILIES[(datum, width, prefix)]
+    if zone not in known:
         raise CRSError(
             f"{origin}: zone {zone} is not a {width}° Gauss-Krüger zone of China "
-            f"({zones.start}–{zones.stop - 1}); check 带号/几度分带 or pass crs=…"
+            f"({known.start}–{known.stop - 1}); check 带号/几度分带 or pass crs=…"
         )
     return CRS.from_epsg(base + zone), crs_from
 
@@ -970,8 +970,8 @@ def write_boundary_txt(
     xy = shapely.get_coordinates(geoms)
     if not np.isfinite(xy).all():
         finite = np.array([np.isfinite(shapely.get_coordinates(g)).all() for g in geoms])
-        rows = np.flatnonzero(~finite)
-        named = ", ".join(f"{texts['parcel_id'][i] or i + 1} (row {i + 1})" for i in rows[:8])
+        broken = np.flatnonzero(~finite)
+        named = ", ".join(f"{texts['parcel_id'][i] or i + 1} (row {i + 1})" for i in broken[:8])
         raise GeometryError(
             f"{path}: parcels {named} have coordinates that are not numbers (NaN or "
             "infinite); a boundary-point file cannot hold them. Fix or remove those vertices."

@@ -865,10 +865,10 @@ def _nest(shells: list[dict[str, Any]], layer: str) -> list[dict[str, Any]]:
         snapped = s["snapped"]
         if holes:
             geom = shapely.difference(geom, shapely.union_all(geoms[holes]))
-            for j in holes:
-                members += shells[j]["handles"]
-                types += shells[j]["types"]
-                snapped = snapped or shells[j]["snapped"]
+            for hole in holes:
+                members += shells[hole]["handles"]
+                types += shells[hole]["types"]
+                snapped = snapped or shells[hole]["snapped"]
         rows.append(
             {
                 "layer": layer,

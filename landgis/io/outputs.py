@@ -42,6 +42,8 @@ def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:
         out[name] = gpd.read_file(path, layer=name, engine="pyogrio") if name in present else None
     for name in TABLES:
         out[name] = pyogrio.read_dataframe(path, layer=name) if name in present else None
+    findings = out["findings"]
+    assert findings is not None  # "findings" is in present, checked above
     for column in (
         "holder",
         "parcel_id",
@@ -53,6 +55,6 @@ def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:
         "deadline",
         "deadline_basis",
     ):
-        if column in out["findings"]:
-            out["findings"][column] = out["findings"][column].fillna("").astype(object)
+        if column in findings:
+            findings[column] = findings[column].fillna("").astype(object)
     return out

@@ -211,7 +211,7 @@ def read_registers(
 
 def _identify(path: Path, aliases: Aliases, encoding) -> list[tuple[str, str | int | None]]:
     """(kind, sheet) for every table of the file that reads as a register."""
-    matches = []
+    matches: list[tuple[str, str | int | None]] = []
     for sheet, rows in _sheets(path, encoding).items():
         scores = {kind: _header_score(rows, spec, aliases) for kind, spec in REGISTERS.items()}
         best = max(scores, key=lambda k: scores[k])

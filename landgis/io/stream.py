@@ -158,7 +158,7 @@ class _ParquetSource(FootprintSource):
         self.n = pf.metadata.num_rows
         sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)]
         self.offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
-        file_crs = None
+        file_crs: str | CRS | None = None
         if "crs" not in column:
             file_crs = "OGC:CRS84"
         elif column["crs"] is not None:
@@ -311,9 +311,11 @@ def _to_analysis(reader: _Reader, bounds: np.ndarray) -> tuple[float, float, flo
         return (0.0, 0.0, 0.0, 0.0)
     total = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
     if CRS.from_user_input(reader.source_crs).equals(CRS.from_user_input(reader.crs)):
-        return tuple(float(v) for v in total)
-    t = Transformer.from_crs(reader.source_crs, reader.crs, always_xy=True)
-    return tuple(float(v) for v in t.transform_bounds(*total, densify_pts=21))
+        x0, y0, x1, y1 = total
+    else:
+        t = Transformer.from_crs(reader.source_crs, reader.crs, always_xy=True)
+        x0, y0, x1, y1 = t.transform_bounds(*total, densify_pts=21)
+    return float(x0), float(y0), float(x1), float(y1)
 
 
 def open_footprints(

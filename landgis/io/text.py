@@ -119,6 +119,7 @@ def choose_encoding(
         and not (_single_byte(said) and _reads_as_chinese(pieces))
     )
     if trusted:
+        assert said is not None  # trusted only when the declared codec is known
         return TextEncoding(said, f"the text bears out the declared {declared}", declared)
     if _decodes(pieces, "gb18030"):
         why = "the text is not valid UTF-8"
@@ -200,11 +201,11 @@ def _shapefile_parts(path: str) -> tuple[np.ndarray | None, bytes | None]:
         stem = member.rsplit(".", 1)[0].lstrip("/")
         with zipfile.ZipFile(archive) as zf:
             by_lower = {n.lower(): n for n in zf.namelist()}
-            dbf = by_lower.get(f"{stem}.dbf".lower())
-            cpg = by_lower.get(f"{stem}.cpg".lower())
+            dbf_name = by_lower.get(f"{stem}.dbf".lower())
+            cpg_name = by_lower.get(f"{stem}.cpg".lower())
             return (
-                np.frombuffer(zf.read(dbf), dtype=np.uint8) if dbf else None,
-                zf.read(cpg) if cpg else None,
+                np.frombuffer(zf.read(dbf_name), dtype=np.uint8) if dbf_name else None,
+                zf.read(cpg_name) if cpg_name else None,
             )
     file = Path(path)
     dbf_path, cpg_path = _sibling(file, ".dbf"), _sibling(file, ".cpg")

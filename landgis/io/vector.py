@@ -14,7 +14,7 @@ import importlib.util
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -47,7 +47,7 @@ __all__ = [
     "read_planning",
 ]
 
-Source = str | Path | gpd.GeoDataFrame
+Source: TypeAlias = str | Path | gpd.GeoDataFrame
 
 
 def read_parcels(
@@ -419,6 +419,7 @@ def _read_file(source: str | Path, *, what: str, layer, encoding) -> gpd.GeoData
             kwargs["use_arrow"] = True
         gdf = gpd.read_file(path, **kwargs)
         if recode:
+            assert chosen is not None  # recode only with an encoding chosen
             gdf = _recoded(gdf, chosen.name)
         if chosen is not None:
             gdf.attrs["encoding"] = chosen.as_dict()

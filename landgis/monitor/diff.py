@@ -175,6 +175,7 @@ def as_findings(source: Any, *, name: str = "findings") -> gpd.GeoDataFrame:
     if isinstance(source, str | Path):
         label = f"{name} ({source})"
         frame = read_outputs(source)["findings"]
+        assert frame is not None  # read_outputs raises when there is no findings layer
     elif hasattr(source, "findings") and isinstance(source.findings, gpd.GeoDataFrame):
         frame = source.findings
     elif isinstance(source, gpd.GeoDataFrame):
@@ -531,12 +532,12 @@ def _thin(geom, tolerance: float) -> bool:
 
 
 def _union(geoms: np.ndarray):
-    geoms = [g for g in geoms if g is not None and not g.is_empty]
-    if not geoms:
+    kept = [g for g in geoms if g is not None and not g.is_empty]
+    if not kept:
         return None
-    if len(geoms) == 1:
-        return geoms[0]
-    return shapely.union_all(np.asarray(geoms, dtype=object))
+    if len(kept) == 1:
+        return kept[0]
+    return shapely.union_all(np.asarray(kept, dtype=object))
 
 
 def _area(frame: gpd.GeoDataFrame, geoms: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ local disk; on a network share open it with ``wal=False``.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import datetime as dt
 import getpass
@@ -674,7 +675,8 @@ class Ledger:
 
     def history(self, case_id: str | None = None) -> pd.DataFrame:
         """Everything that happened to the cases (or one case), in order."""
-        query, args = "SELECT * FROM events", ()
+        query = "SELECT * FROM events"
+        args: tuple[str, ...] = ()
         if case_id is not None:
             query, args = query + " WHERE case_id = ?", (case_id,)
         with self._read() as con:
@@ -813,7 +815,7 @@ class Ledger:
         # move a case found earlier, nor does one set by hand or counted from its round.
         if not case["deadline_by_hand"] and _basis(row) != "round":
             changes["deadline"] = row["deadline"] or None
-        events = []
+        events: list[tuple[str, str | None, str | None, str]] = []
         if row["category"] != case["category"]:  # the parcel moved within its family
             before, after = CATEGORIES[case["category"]].label, CATEGORIES[row["category"]].label
             note = f"【系统】{round_name} 轮调查：{before} → {after}，原案件继续办理"
@@ -938,7 +940,7 @@ class Ledger:
             raise self._error(exc, "cannot open the ledger") from exc
         return con
 
-    def _check(self, con: sqlite3.Connection) -> set[str]:
+    def _check(self, con: sqlite3.Connection) -> builtins.set[str]:  # set is Ledger.set here
         """The file is a ledger (or empty) and undamaged; returns its tables."""
         try:
             app = con.execute("PRAGMA application_id").fetchone()[0]

@@ -40,6 +40,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -61,6 +62,9 @@ from landgis.monitor.ledger import (
 from landgis.present.excel import write_workbook
 from landgis.present.units import fmt
 from landgis.rules import CATEGORIES, GROUPS
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["PROGRESS_HEADERS_ZH", "Progress", "progress_report"]
 
@@ -433,7 +437,7 @@ def _tally(cases: pd.DataFrame, keys: list[str], amounts: bool, geoms) -> pd.Dat
             if k != "group":
                 sort[f"_{k}"] = out[k].map(lambda v: pinyin_key("" if v == _NO_STREET else v))
         out = out.assign(**sort).sort_values(list(sort), kind="stable").drop(columns=list(sort))
-    total = {k: "" for k in keys}
+    total: dict[str, str | float] = {k: "" for k in keys}
     total[keys[0]] = _TOTAL
     for col in columns[len(keys) :]:
         total[col] = parts[col].sum() if col in parts and len(parts) else 0
@@ -509,12 +513,13 @@ def _chart(df: pd.DataFrame, key: str, title: str) -> str:
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     data = df[df[key] != _TOTAL]
     if not len(data):
         return "<p>暂无案件。</p>"
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    rc = {
+    rc: dict[RcKeyType, Any] = {
         "svg.fonttype": "none",  # text stays text: the browser draws it with its own fonts
         "text.parse_math": False,  # a "$" in a street name is not TeX
         "font.family": "sans-serif",
@@ -540,7 +545,9 @@ def _chart(df: pd.DataFrame, key: str, title: str) -> str:
             left = left + values
         ax.set_yticks(y, labels)
         ax.set_title(f"{title}（件）")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        locator = ax.xaxis.get_major_locator()
+        assert isinstance(locator, MaxNLocator)  # matplotlib's default AutoLocator is one
+        locator.set_params(integer=True)
         ax.legend(
             loc="upper center", fontsize=8, ncols=4, bbox_to_anchor=(0.5, -0.08), frameon=False
         )

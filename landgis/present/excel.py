@@ -102,7 +102,10 @@ def fill_sheet(
         ws.cell(row=row, column=1).data_type = "s"
         row += 1
     header = row
-    formats = [EXCEL_FORMATS.get(unit_of(name)) for name in table.columns]
+    formats = [
+        None if (unit := unit_of(name)) is None else EXCEL_FORMATS.get(unit)
+        for name in table.columns
+    ]
     is_date = [str(name) in dates for name in table.columns]
     marks = [False] * len(table) if highlight is None else [bool(m) for m in highlight]
     bad_fill = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")

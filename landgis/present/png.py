@@ -6,6 +6,7 @@ import logging
 import warnings
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -15,6 +16,9 @@ from landgis.io.atomic import atomic_path
 from landgis.present.style import CONTEXT_STYLES, TENURE_STYLES, category_color
 from landgis.rules import CATEGORIES, draw_order
 from landgis.schema import TENURE_LABELS
+
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType, RcKeyType
 
 __all__ = ["write_png"]
 
@@ -74,7 +78,9 @@ def write_png(
             "(install e.g. fonts-noto-cjk or fonts-wqy-zenhei).",
             stacklevel=2,
         )
-    rc = {"font.sans-serif": [font, "DejaVu Sans"], "font.family": "sans-serif"} if font else {}
+    rc: dict[RcKeyType, Any] = (
+        {"font.sans-serif": [font, "DejaVu Sans"], "font.family": "sans-serif"} if font else {}
+    )
     rc["text.parse_math"] = False  # a "$" in a street name is text, not TeX
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # weight fallbacks
     frames = [f for f in (findings, parcels) if f is not None and len(f)]
@@ -150,7 +156,7 @@ def draw_red_lines(ax, parcels, *, font: bool, linewidth: float = 1.0) -> list:
         if not len(sel):
             continue
         style = TENURE_STYLES[code]
-        dashes = (0, (4, 2)) if style["dashArray"] else "solid"
+        dashes: LineStyleType = (0, (4, 2)) if style["dashArray"] else "solid"
         sel.boundary.plot(ax=ax, color=style["color"], linewidth=linewidth, linestyle=dashes)
         handles.append(
             Line2D(

@@ -898,7 +898,7 @@ def _around(findings, context: dict, street: str, margin: float = 100.0) -> dict
         boxes[:, 2].max() + margin,
         boxes[:, 3].max() + margin,
     )
-    near = {}
+    near: dict[str, gpd.GeoDataFrame | None] = {}
     for name, frame in context.items():
         if frame is None:
             near[name] = None

@@ -448,8 +448,8 @@ def _make_blocks(
     jy[:, [0, -1]] = 0.0
     nx = gx * cw + jx
     ny = gy * ch + jy
-    ix, iy = np.meshgrid(np.arange(nbx), np.arange(nby), indexing="ij")
-    ix, iy = ix.T.ravel(), iy.T.ravel()  # row-major: neighbours stay close
+    gix, giy = np.meshgrid(np.arange(nbx), np.arange(nby), indexing="ij")
+    ix, iy = gix.T.ravel(), giy.T.ravel()  # row-major: neighbours stay close
     corners = [(ix, iy), (ix + 1, iy), (ix + 1, iy + 1), (ix, iy + 1)]
     quad = np.stack([np.stack([nx[a, b], ny[a, b]], -1) for a, b in corners], 1)
     hw = rng.uniform(*_ROAD_HALF_WIDTH, len(ix))
