@@ -160,14 +160,18 @@ def _land(findings, *, parcels=None) -> pd.DataFrame:
         complete = pd.Series(at >= 0, index=listed.index).groupby(level=0).all()
         complete = complete.reindex(named, fill_value=False).to_numpy()
         found = complete[np.searchsorted(named, listed.index.to_numpy())]
-        pgeoms = np.asarray(parcels.geometry.values, dtype=object) if found.any() else None
+        geoms = (
+            np.asarray(parcels.geometry.values, dtype=object)[at[found]]
+            if found.any()
+            else np.empty(0, dtype=object)
+        )
         frames.append(
             pd.DataFrame(
                 {
                     "row": listed.index.to_numpy()[found],
                     "measure": "parcel",
                     "key": listed.to_numpy(dtype=object)[found],
-                    "geometry": pgeoms[at[found]] if found.any() else [],
+                    "geometry": geoms,
                 }
             )
         )
