@@ -93,6 +93,16 @@ class Audit:
     evaluation: pd.DataFrame | None = None
     problems: list[dict] = field(default_factory=list)
     instalments: pd.DataFrame | None = None
+    #: Summaries computed once per findings (unions are the costly part).
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _once(self, key: str, compute):
+        """``compute()``, remembered while ``findings`` and ``parcels`` stay the same objects."""
+        stamp = (id(self.findings), len(self.findings), id(self.parcels))
+        if self._memo.get(key, (None,))[0] != stamp:
+            self._memo[key] = (stamp, compute())
+        value = self._memo[key][1]
+        return value.copy() if hasattr(value, "copy") else value
 
     @property
     def crs(self):
@@ -103,18 +113,20 @@ class Audit:
         working group), ``"holder"`` (use split and totals per holder), or ``"street"``,
         ``"village"``, ``"group"`` (:meth:`totals` per street …, then a 合计 row)."""
         if by == "category":
-            return category_summary(self.findings, parcels=self.parcels)
+            return self._once(by, lambda: category_summary(self.findings, parcels=self.parcels))
         if by == "holder":
-            return holder_summary(self.findings, self.holders, parcels=self.parcels)
+            return self._once(
+                by, lambda: holder_summary(self.findings, self.holders, parcels=self.parcels)
+            )
         if by in ("street", "village", "group"):
-            return totals_by(self.findings, by, parcels=self.parcels)
+            return self._once(by, lambda: totals_by(self.findings, by, parcels=self.parcels))
         raise ValueError(f"by={by!r}; use 'category', 'holder', 'street', 'village' or 'group'.")
 
     def totals(self) -> dict:
         """The headline totals (:func:`landgis.present.summary.totals`): the number of
         findings, 违规用地面积 and 涉及地块面积 (each the area of a union: land counts
         once) and the amount owed (元)."""
-        return totals(self.findings, parcels=self.parcels)
+        return self._once("totals", lambda: totals(self.findings, parcels=self.parcels))
 
     def to_csv(self, path: str | Path, *, lang: str = "zh") -> Path:
         """Write the enforcement CSV (UTF-8 with BOM, safe cells)."""
@@ -336,7 +348,15 @@ class Audit:
                 {f"shp/{p.name}": p for p in self.to_shapefiles(outdir / "shp").values()}
             )
         for name, table in (
-            ("summary.csv", summary_table(self.findings, parcels=self.parcels)),
+            (
+                "summary.csv",
+                summary_table(
+                    self.findings,
+                    parcels=self.parcels,
+                    categories=self.summary("category"),
+                    sums=self.totals(),
+                ),
+            ),
             ("holders.csv", self.summary("holder").reset_index()),
         ):
             written[name] = write_table(labelled(table, lang=lang), outdir / name)

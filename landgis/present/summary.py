@@ -329,35 +329,35 @@ def category_summary(findings, *, parcels=None) -> pd.DataFrame:
     """
     rows = []
     group_rank = {g: i for i, g in enumerate(GROUPS)}
+    codes = findings["category"].to_numpy(dtype=object)
+    default = np.array([CATEGORIES[c].group for c in codes], dtype=object)
+    groups = (
+        findings["group"].fillna(pd.Series(default, index=findings.index)).to_numpy(dtype=object)
+        if "group" in findings
+        else default
+    )
+    keys = np.array([f"{c}\x00{g}" for c, g in zip(codes, groups, strict=True)], dtype=object)
+    land = _land(findings, parcels=parcels)  # each category's land is of its own measure
+    areas = _union_areas(keys[land["row"].to_numpy(dtype=np.intp)], land)
+    amounts = pd.Series(_amounts(findings)).groupby(keys)
+    owed = amounts.sum(min_count=1)
+    counts = amounts.size()
     for code, cat in CATEGORIES.items():
-        sel = findings[findings["category"] == code]
-        if not len(sel):
-            continue
-        groups = (
-            sel["group"].fillna(cat.group)
-            if "group" in sel
-            else pd.Series(cat.group, index=sel.index)
-        )
-        for group in sorted(set(groups), key=lambda g: (group_rank.get(g, 99), g)):
-            part = sel[(groups == group).to_numpy()]
-            area = (
-                np.nan
-                if cat.measure == "money"
-                else union_area(measured_land(part, cat.measure, parcels=parcels))
-            )
-            amounts = _amounts(part)
+        mine = sorted({g for c, g in zip(codes, groups, strict=True) if c == code},
+                      key=lambda g: (group_rank.get(g, 99), g))  # fmt: skip
+        for group in mine:
+            key = f"{code}\x00{group}"
+            area = np.nan if cat.measure == "money" else float(areas.get(key, 0.0))
             rows.append(
                 {
                     "category": code,
                     "category_label": cat.label,
                     "group": group,
-                    "count": len(part),
+                    "count": int(counts[key]),
                     "measure": cat.measure,
                     "area_m2": area,
                     "area_mu": to_mu(area),
-                    "amount_owed": float(np.nansum(amounts))
-                    if np.isfinite(amounts).any()
-                    else np.nan,
+                    "amount_owed": float(owed[key]) if pd.notna(owed[key]) else np.nan,
                 }
             )
     return pd.DataFrame(rows, columns=_SUMMARY_COLUMNS)
@@ -375,15 +375,18 @@ _SUMMARY_COLUMNS = [
 ]
 
 
-def summary_table(findings, *, parcels=None) -> pd.DataFrame:
+def summary_table(
+    findings, *, parcels=None, categories: pd.DataFrame | None = None, sums: dict | None = None
+) -> pd.DataFrame:
     """``summary.csv``: :func:`category_summary` and then the 合计 rows of :func:`totals`.
 
     The 合计 rows (``category`` empty, ``category_label`` 合计) give the number
     of findings, 违规用地面积, 涉及地块面积 and the amount owed — each once,
-    never a sum of areas across categories.
+    never a sum of areas across categories.  ``categories`` and ``sums`` are those
+    two when already computed.
     """
-    table = category_summary(findings, parcels=parcels)
-    t = totals(findings, parcels=parcels)
+    table = category_summary(findings, parcels=parcels) if categories is None else categories
+    t = totals(findings, parcels=parcels) if sums is None else sums
     measures = findings["category"].map(lambda c: CATEGORIES[c].measure)
     amounts = _amounts(findings)
     extra = [
