@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from landgis.errors import ConfigError
+from landgis.landclass import LandSurveySettings
 from landgis.rules import CATEGORIES
 
 __all__ = [
@@ -214,6 +215,10 @@ class Campaign:
         day by day, minus what was paid.
     evaluation
         The per-mu evaluation scheme.
+    land_survey
+        How the national land survey (地类图斑 DLTB, 卫片 change patches) is read:
+        which classes are actual use, which are village homesteads and
+        cultivated land (:class:`~landgis.landclass.LandSurveySettings`).
     """
 
     name: str = "土地资源核查处置"
@@ -235,6 +240,7 @@ class Campaign:
     due_day: int = 0
     rent_basis: str = "schedule"
     evaluation: EvaluationScheme = field(default_factory=EvaluationScheme)
+    land_survey: LandSurveySettings = field(default_factory=LandSurveySettings)
 
     @property
     def tolerances(self) -> Tolerances:
@@ -325,6 +331,16 @@ _SECTIONS = {
     "audit": {"min_area", "idle_ratio", "grid_size", "planning_share"},
     "area_mismatch": {"relative", "mu"},
     "routing": {"agricultural_park_zones", "agricultural_park_group"},
+    "land_survey": {
+        "in_use",
+        "homestead",
+        "village",
+        "farmland",
+        "unknown_user",
+        "min_share",
+        "user_field",
+        "patch_fields",
+    },
 }
 
 
@@ -454,6 +470,8 @@ def load_campaign(source: Campaign | Mapping[str, Any] | str | Path | None = Non
         kwargs["agricultural_park_zones"] = tuple(str(z) for z in zones)
     if "agricultural_park_group" in routing:
         kwargs["agricultural_park_group"] = str(routing["agricultural_park_group"])
+    if "land_survey" in data:
+        kwargs["land_survey"] = _land_survey(data["land_survey"], origin)
     try:
         return Campaign(**kwargs)
     except ConfigError as exc:
@@ -486,6 +504,32 @@ def _scheme(table: Mapping[str, Any], origin: str) -> EvaluationScheme:
         }
     try:
         return replace(default, **kwargs)
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+
+
+def _land_survey(table: Mapping[str, Any], origin: str) -> LandSurveySettings:
+    kwargs: dict[str, Any] = {}
+    for key in ("in_use", "homestead", "village", "farmland"):
+        if key in table:
+            kwargs[key] = table[key]
+    for key in ("unknown_user", "user_field"):
+        if key in table:
+            kwargs[key] = str(table[key]).strip()
+    if "min_share" in table:
+        kwargs["min_share"] = _as_float(
+            table["min_share"], origin=origin, key="land_survey.min_share"
+        )
+    if "patch_fields" in table:
+        fields = table["patch_fields"]
+        if not isinstance(fields, Mapping):
+            raise ConfigError(
+                f"{origin}: land_survey.patch_fields must be a table, e.g. "
+                '[land_survey.patch_fields] before_class = "QDLBM".'
+            )
+        kwargs["patch_fields"] = {str(k): str(v) for k, v in fields.items()}
+    try:
+        return LandSurveySettings(**kwargs)
     except ConfigError as exc:
         raise ConfigError(f"{origin}: {exc}") from None
 

@@ -53,6 +53,7 @@ EXTRA_COLUMNS = [
     "days_overdue",
     "score",
     "deadline_basis",
+    "land_class",
 ]
 
 #: Categories whose rows are pieces of land; ``min_area`` drops the slivers
@@ -74,7 +75,8 @@ def build_findings(
     Parameters
     ----------
     raw
-        :attr:`landgis.engine.EngineResult.raw`.
+        :attr:`landgis.engine.EngineResult.raw` (with ``land_class`` when the
+        land survey's classes were applied: :func:`landgis.survey.apply_land_classes`).
     parcels
         The parcels as audited (for street and village).
     campaign
@@ -95,7 +97,7 @@ def build_findings(
         order) and id.
     """
     df = raw.copy()
-    for col in ("holder", "parcel_id", "other_holder", "other_parcel_id"):
+    for col in ("holder", "parcel_id", "other_holder", "other_parcel_id", "land_class"):
         df[col] = df[col].fillna("").astype(object) if col in df else ""
     for col in (
         "use_ratio",

@@ -9,8 +9,11 @@
 3. **Raster idle**: with footprints from a raster, idle parcels the raster shows
    built up are not idle.
 4. **Registers**: rent and fee arrears, rent of over-use, the per-mu evaluation.
-5. **Findings**: routing, places, deadlines, ids (:func:`landgis.findings.build_findings`).
-6. **Trail**: what was read, repaired and assumed (``summary.json``).
+5. **Land classes**: with the land survey, every finding gets the class of its
+   land, and the use outside every red line that is a village's homestead or
+   stands on 耕地 becomes its own category (:func:`landgis.survey.apply_land_classes`).
+6. **Findings**: routing, places, deadlines, ids (:func:`landgis.findings.build_findings`).
+7. **Trail**: what was read, repaired and assumed (``summary.json``).
 
 It returns an :class:`~landgis.result.Audit`.
 """
@@ -37,6 +40,7 @@ from landgis.engine import run
 from landgis.engine.idle import drop_built_up_idle
 from landgis.errors import ConfigError, CRSError
 from landgis.findings import build_findings
+from landgis.io.land_survey import land_survey_footprints, read_dltb
 from landgis.io.raster import RASTER_SUFFIXES, coverage, is_raster
 from landgis.io.registers import read_registers
 from landgis.io.report import REPAIRS, ReadReport, report_of
@@ -52,6 +56,7 @@ from landgis.io.vector import (
 from landgis.result import Audit
 from landgis.rules import codes
 from landgis.schema import load_aliases
+from landgis.survey import apply_land_classes
 
 __all__ = ["RASTER_SUFFIXES", "UNKNOWN_USER", "audit"]
 
@@ -88,6 +93,9 @@ def audit(
     halo: float | None = None,
     memory_budget: float | None = None,
     on_partition: Callable[[Any], None] | None = None,
+    land_survey: bool = False,
+    land_classes: Source | None = None,
+    land_classes_layer: str | int | None = None,
 ) -> Audit:
     """Audit red lines against actual use and return the findings.
 
@@ -167,6 +175,25 @@ def audit(
         from a GeoParquet or GeoPackage tile by tile.  Any of them partitions
         the audit; the findings are the same as without.  ``on_partition`` is
         called after each tile (e.g. ``landgis.scale.TqdmProgress()``).
+    land_survey
+        ``footprints`` is the national land survey's 地类图斑 layer (``DLTB`` of
+        a 三调 / 国土变更调查 File Geodatabase, GeoPackage or Shapefile; name the
+        layer with ``footprints_layer="DLTB"`` when the file holds several):
+        the 图斑 whose class the campaign counts as use (``[land_survey]``,
+        default 建设用地 but 1201 空闲地, and 1202 设施农用地) become the
+        footprints, each used by a user the layer names, else by the holder of
+        the authorized parcel holding most of it, else by the anonymous
+        ``未知使用人`` (:func:`landgis.read_land_survey`; ``user_source`` in
+        :attr:`Audit.footprints`).  Only the 图斑 touching the bounding box of
+        the parcels (and planning and admin areas) are read.  Implies
+        ``land_classes`` = the same layer.
+    land_classes, land_classes_layer
+        A land-survey layer whose classes annotate the findings: each finding
+        gets ``land_class`` (the class covering most of its land, e.g. ``0103
+        旱地`` for an idle requisitioned parcel still farmed), and use outside
+        every red line on 耕地 becomes ``farmland_construction``, on a village's
+        homestead land (0702, or 城镇村属性码 203) ``village_homestead`` — the
+        village's, not the zone's over-use.
 
     Returns
     -------
@@ -201,7 +228,9 @@ def audit(
         encoding=encoding,
         strict=strict,
         raster=raster,
-        streamed=partitioned and _streamable(footprints, engine, memory_budget),
+        streamed=partitioned and not land_survey and _streamable(footprints, engine, memory_budget),
+        land_survey=campaign.land_survey if land_survey else None,
+        land_classes=(land_classes, land_classes_layer),
     )
     read_done = time.perf_counter()
 
@@ -249,6 +278,17 @@ def audit(
             raw, registers, inputs, result, campaign, stats, aliases=user_aliases, encoding=encoding
         )
 
+    if inputs.classes is not None:
+        say("land classes")
+        raw = books.raw
+        books.raw = apply_land_classes(
+            raw,
+            inputs.classes,
+            outside=(raw["category"] == "outside_redline").to_numpy(),
+            settings=campaign.land_survey,
+            grid_size=campaign.grid_size,
+        )
+
     say("building findings")
     found = (
         campaign.round_date
@@ -273,6 +313,11 @@ def audit(
         campaign=campaign,
         timings={"read_s": read_done - started, "audit_s": done - read_done},
     )  # fmt: skip
+    if inputs.classes is not None:
+        read = report_of(inputs.classes)
+        report["land_classes"] = {"source": read.source, **read.facts.get("land_survey", {})}
+        if not land_survey:
+            report["warnings"] += [w for w in read.warnings if w not in report["warnings"]]
     if books.tables is not None:
         report["registers"] = _register_trail(books.tables)
     report["found"] = found.isoformat() if found else None
@@ -314,6 +359,7 @@ class _Inputs:
     reprojected: dict[str, str] = field(default_factory=dict)
     source: Any = None  # footprints read tile by tile (landgis.io.stream)
     raster: Any = None  # the classified raster the footprints came from
+    classes: gpd.GeoDataFrame | None = None  # the land survey's 图斑, every class
 
 
 def _read_inputs(
@@ -330,18 +376,48 @@ def _read_inputs(
     strict,
     raster,
     streamed: bool,
+    land_survey=None,
+    land_classes=(None, None),
 ) -> _Inputs:
     """Read every layer, choose the analysis CRS (from the parcels) and align on it.
 
-    The footprints come from one of three sources: a vector layer read whole, a
-    file read tile by tile later (``streamed``), or a classified raster.
+    The footprints come from one of four sources: a vector layer read whole, a
+    file read tile by tile later (``streamed``), a classified raster, or the land
+    survey's 地类图斑 (``land_survey``: its settings).
     """
     parcels_layer, footprints_layer, planning_layer, admin_layer = layer_names
     common = {"crs": crs, "source_crs": source_crs, "aliases": aliases, "encoding": encoding}
     parcel_frame = read_parcels(parcels, layer=parcels_layer, strict=strict, **common)
     target = analysis_crs(parcel_frame.crs, parcel_frame.total_bounds, crs=crs)
     inputs = _Inputs(layers={"parcels": parcel_frame}, crs=target)
-    if is_raster(footprints):
+    if land_survey is not None and is_raster(footprints):
+        raise ConfigError(
+            f"land_survey=True, but the footprints ({footprints!r}) are a raster; give the "
+            "land survey's 地类图斑 layer (DLTB)."
+        )
+    if land_survey is not None or land_classes[0] is not None:
+        others = {}
+        for name, source, layer in (("planning", planning, planning_layer),
+                                    ("admin", admin, admin_layer)):  # fmt: skip
+            if source is not None:
+                reader = read_planning if name == "planning" else read_admin
+                others[name] = reader(source, layer=layer, **common)
+        area = _area_of_interest(parcel_frame, others.values(), target)
+        if land_survey is not None:
+            source, layer = footprints, footprints_layer
+        else:
+            source, layer = land_classes
+        inputs.classes = read_dltb(
+            source, layer=layer, crs=target, source_crs=source_crs, aliases=aliases,
+            encoding=encoding, mask=area,
+        )  # fmt: skip
+        inputs.layers.update(others)
+        planning = admin = None  # read already
+    if land_survey is not None:
+        inputs.layers["footprints"] = land_survey_footprints(
+            inputs.classes, parcels=parcel_frame, settings=land_survey
+        )
+    elif is_raster(footprints):
         inputs.raster = footprints
         inputs.layers["footprints"] = _raster_footprints(
             footprints, raster, parcels=parcel_frame, crs=target, source_crs=source_crs
@@ -369,6 +445,11 @@ def _read_inputs(
         inputs.layers["planning"] = read_planning(planning, layer=planning_layer, **common)
     if admin is not None:
         inputs.layers["admin"] = read_admin(admin, layer=admin_layer, **common)
+    inputs.layers = {
+        name: inputs.layers[name]
+        for name in ("parcels", "footprints", "planning", "admin")
+        if name in inputs.layers
+    }
     for name, frame in inputs.layers.items():
         if frame.crs is None:  # pragma: no cover - readers refuse this
             raise CRSError(f"the {name} layer has no CRS; pass crs=.")
@@ -394,6 +475,19 @@ _RASTER_OPTIONS = {
     "window_size",
     "simplify",
 }
+
+
+def _area_of_interest(parcels: gpd.GeoDataFrame, others, crs):
+    """The bounding box of the parcels and the planning and admin areas, in ``crs``:
+    the land survey's 图斑 touching it are read (a county's layer holds far more)."""
+    import shapely
+
+    boxes = []
+    for frame in (parcels, *others):
+        if len(frame):
+            shown = frame if frame.crs is None or frame.crs.equals(crs) else frame.to_crs(crs)
+            boxes.append(shapely.box(*shown.total_bounds))
+    return shapely.envelope(shapely.union_all(boxes)) if boxes else None
 
 
 def _streamable(footprints, engine: str, memory_budget) -> bool:
@@ -549,6 +643,8 @@ def _trail(inputs: _Inputs, *, sources, campaign: Campaign, timings) -> dict:
             entry["reprojected_from"] = reprojected[name]
         if "raster" in read.facts:
             entry["raster"] = read.facts["raster"]
+        if "land_survey" in read.facts:
+            entry["land_survey"] = read.facts["land_survey"]
         if read.encoding:
             entry["encoding"] = read.encoding
         entries[name] = entry

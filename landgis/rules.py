@@ -48,6 +48,7 @@ FAMILIES: dict[str, str] = {
     "efficiency": "parcel",  # the per-mu evaluation
     "money": "money",  # amounts owed
     "monitoring": "change",  # change between two surveys
+    "village": "village",  # a village's own land, as the land survey classes it
 }
 
 #: The totals and what counts in each (总计口径).  An area total is the area of the
@@ -57,6 +58,7 @@ MEASURES: dict[str, str] = {
     "parcel": "涉及地块面积",  # the red lines that parcel-level cases concern
     "money": "金额",  # amounts owed (元)
     "change": "变化用地面积",  # use changed between two surveys (landgis change)
+    "village": "村庄用地面积",  # village homesteads outside the red lines: not the zone's violation
 }
 
 #: Departments that receive cases besides the working groups, Chinese → English.
@@ -309,6 +311,37 @@ _ROWS = [
         colour="#9467bd",
         draw=11,
     ),
+    # From the land survey's classes (landgis.survey): use outside every red line
+    # that the survey says is a village's homestead, or construction on 耕地.
+    Category(
+        code="farmland_construction",
+        label="占用耕地建设",
+        label_en="Construction on cultivated land outside every red line",
+        action="联合自然资源和规划局依法查处占用耕地建设，限期拆除、恢复耕种条件",
+        action_en="With the natural-resources and planning bureau, act on the construction on "
+        "cultivated land by law: remove it and restore the land for farming",
+        group="综合组",
+        stage="rectify",
+        departments=("自然资源和规划局", "城管局"),
+        kind="piece",
+        family="beyond_grant",
+        colour="#556b2f",
+        draw=20,
+    ),
+    Category(
+        code="village_homestead",
+        label="村庄宅基地",
+        label_en="Village homestead outside every red line",
+        action="会同所在乡镇（街道）核实宅基地审批与权属，不计入园区违规用地",
+        action_en="Verify the homestead's approval and ownership with the township "
+        "(street office); not the zone's violation",
+        group="农业农村组",
+        stage="verify",
+        kind="piece",
+        family="village",
+        colour="#c49c94",
+        draw=19,
+    ),
     # Change between two surveys (landgis.change.use_change): what the resurvey
     # of the long-term monitoring (长效管护) must verify on the ground.
     Category(
@@ -405,9 +438,11 @@ _PARK_OVERUSE = {
 PARK_OVERUSE: tuple[str, ...] = tuple(dict.fromkeys(_PARK_OVERUSE.values()))
 
 #: The parts the excess ``X_h`` of a holder's use is split into, in DOMAIN.md's
-#: order: encroachment, outside every red line, park over-use (the beyond-the-grant family).
+#: order: encroachment, outside every red line, park over-use (the beyond-the-grant
+#: family, but ``farmland_construction``, which the land survey's classes split off
+#: the use outside every red line after the set algebra: :mod:`landgis.survey`).
 EXCESS_PARTS: tuple[str, ...] = ("encroachment", "outside_redline", *PARK_OVERUSE)
-assert set(EXCESS_PARTS) == set(codes(family="beyond_grant"))
+assert set(EXCESS_PARTS) == set(codes(family="beyond_grant")) - {"farmland_construction"}
 
 
 def park_overuse(nearest_tenure):

@@ -1,10 +1,18 @@
-"""Build the sample park in this folder (parcels, footprints, planning, admin).
+"""Build the sample park in this folder (parcels, footprints, planning, admin, and
+the land survey's 地类图斑 and 卫片 change patches).
 
 A made-up park near Taizhou, Jiangsu (泰州), in CGCS2000 3° Gauss-Krüger zone 40
 with the zone prefix (EPSG:4528).  All shapes are axis-aligned rectangles in
 metres from a local origin, so every expected figure in README.md can be
 checked by hand.  Field names are those of real Chinese registers (宗地代码,
 权利人, 取得方式 …): the demo exercises the alias table too.
+
+The land survey (``dltb.gpkg``, layers ``DLTB``, ``CJDCQ``, ``XZQ``) carries the
+fields of TD/T 1057-2020 国土调查数据库标准 and the 三调 工作分类 codes; its ``TBMJ``
+is the ellipsoidal area computed here with pyproj's ``Geod`` on the CGCS2000
+ellipsoid (a real survey then adjusts it, 调平, to the village's control area).
+``wpjc.gpkg`` holds 卫片 change patches (监测图斑) with the fields found in
+practice (there is no national standard).
 
 Run ``python data/boundaries/make_sample.py`` to rebuild the GeoPackages.
 """
@@ -231,6 +239,177 @@ def registers_workbook(path: Path) -> None:
     wb.save(path)
 
 
+# The land survey (国土变更调查 2023): 坐落单位 (village) codes, 19 characters.
+VILLAGE_CODES = {
+    "周庄村": "3212020010010000000",
+    "朱庄村": "3212020010020000000",
+    "塘湾村": "3212020020010000000",
+    "迎春社区": "3212020020020000000",
+}
+TOWNSHIPS = {CHENGDONG: "321202001", JINGTAI: "321202002"}
+# 地类编码, 城镇村属性码, 坐落单位, 使用人 (an office's own field SYR), (x1, y1, x2, y2)
+BUILT_TB = [
+    ("0601", "201", "朱庄村", "", (0, 0, 120, 100)),  # 华达; 20 m on 朱庄's leased-in land
+    ("0601", "201", "朱庄村", "", (0, 120, 100, 235)),  # 绿源; 15 m on leased-in land
+    ("0508", "201", "朱庄村", HONGYUAN, (150, 20, 190, 70)),  # 宏远, named by the office
+    ("0601", "201", "塘湾村", "", (300, 0, 330, 30)),  # 金鼎's only building
+    ("0601", "201", "塘湾村", "", (380, 0, 500, 100)),  # 新泰's, 20 m on 金鼎's parcel
+    ("05H1", "201", "迎春社区", "", (300, 150, 320, 175)),  # 恒信's sales office
+    ("1201", "201", "迎春社区", "", None),  # the rest of 恒信's parcel: vacant
+    ("0601", "201", "迎春社区", "", (500, 150, 585, 250)),  # 瑞丰
+    ("0601", "201", "迎春社区", "", (585, 150, 680, 250)),  # 盛达
+    ("1202", "", "周庄村", "", (-200, 150, -80, 250)),  # 嘉禾's greenhouses, 20 m outside
+    ("0702", "203", "朱庄村", "", (120, 340, 160, 380)),  # a house in 朱庄村
+    ("0601", "203A", "塘湾村", "", (600, 20, 650, 60)),  # a village's workshop
+]
+# The rest of each village is cultivated land: 地类编码 per village.
+FARMLAND_TB = {"周庄村": "0101", "朱庄村": "0103", "塘湾村": "0103", "迎春社区": "0102"}
+CLASS_NAMES = {
+    "0101": "水田",
+    "0102": "水浇地",
+    "0103": "旱地",
+    "0508": "物流仓储用地",
+    "05H1": "商业服务业设施用地",
+    "0601": "工业用地",
+    "0702": "农村宅基地",
+    "1201": "空闲地",
+    "1202": "设施农用地",
+}
+# 卫片 change patches, 2023-10 → 2024-04: 监测编号, 前时相, 后时相, 变更前地类,
+# 变更后地类, (x1, y1, x2, y2)
+PATCHES = [
+    ("WP2024001", "2023-10-12", "2024-04-15", "0103", "0601", (330, 0, 360, 30)),
+    ("WP2024002", "2023-10-12", "2024-04-15", "0103", "0601", (210, 120, 240, 160)),
+    ("WP2024003", "2023-10-12", "2024-04-15", "0601", "0103", (600, 20, 650, 60)),
+]
+
+
+def land_survey() -> dict[str, gpd.GeoDataFrame]:
+    """The land survey's layers: ``DLTB`` (地类图斑), ``CJDCQ`` (村级调查区), ``XZQ`` (行政区)."""
+    import numpy as np
+    import shapely
+    from pyproj import Geod, Transformer
+
+    geod = Geod(a=6378137.0, rf=298.257222101)  # the CGCS2000 ellipsoid
+    to_lonlat = Transformer.from_crs(CRS, "EPSG:4490", always_xy=True)
+
+    def tbmj(geom) -> float:
+        lonlat = shapely.transform(
+            geom, lambda xy: np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1]))
+        )
+        return round(abs(geod.geometry_area_perimeter(lonlat)[0]), 2)
+
+    villages = {village: rect(*xy) for _, village, xy in ADMIN}
+    hengxin = rect(300, 150, 400, 250).difference(rect(300, 150, 320, 175))
+    tubans = [
+        (code, czc, village, user, rect(*xy) if xy else hengxin)
+        for code, czc, village, user, xy in BUILT_TB
+    ]
+    built = shapely.union_all([g for *_, g in tubans])
+    for village, code in FARMLAND_TB.items():
+        tubans.append((code, "", village, "", villages[village].difference(built)))
+    rows = []
+    numbers: dict[str, int] = {}
+    for i, (code, czc, village, user, geom) in enumerate(tubans, start=1):
+        numbers[village] = numbers.get(village, 0) + 1
+        area = tbmj(geom)
+        farmland = code.startswith("01")
+        kcxs = 0.05 if farmland else 0.0  # 田坎系数 of 旱地/水田 on the plain (made up)
+        kcmj = round(area * kcxs, 2)
+        state = czc in ("201", "202")  # land of the city: state-owned (made up)
+        rows.append(
+            {
+                "BSM": f"321202{i:012d}",
+                "YSDM": "2001010100",
+                "TBYBH": "",
+                "TBBH": str(numbers[village]),
+                "DLBM": code,
+                "DLMC": CLASS_NAMES[code],
+                "QSXZ": "10" if state else "30",  # 国有 / 集体 (made up)
+                "QSDWDM": VILLAGE_CODES[village],
+                "QSDWMC": village,
+                "ZLDWDM": VILLAGE_CODES[village],
+                "ZLDWMC": village,
+                "TBMJ": area,
+                "KCDLBM": "1203" if farmland else "",
+                "KCXS": kcxs,
+                "KCMJ": kcmj,
+                "TBDLMJ": round(area - kcmj, 2),
+                "GDLX": "PD" if farmland else "",
+                "GDPDJB": "1" if farmland else "",
+                "XZDWKD": 0.0,
+                "TBXHDM": "",
+                "TBXHMC": "",
+                "ZZSXDM": "",
+                "ZZSXMC": "",
+                "GDDB": 6 if farmland else 0,
+                "FRDBS": "0",
+                "CZCSXM": czc,
+                "SJNF": 2023,
+                "MSSM": "00",
+                "HDMC": "",
+                "BZ": "",
+                "SYR": user,  # 使用人: not in the standard; added by the office on site
+                "geometry": geom,
+            }
+        )
+    dltb = gpd.GeoDataFrame(rows, crs=CRS)
+    cjdcq = gpd.GeoDataFrame(
+        [
+            {
+                "BSM": f"321202{900 + i:012d}",
+                "YSDM": "1000600000",
+                "ZLDWDM": VILLAGE_CODES[village],
+                "ZLDWMC": village,
+                "DCMJ": tbmj(geom),
+                "JSMJ": tbmj(geom),
+                "geometry": geom,
+            }
+            for i, (village, geom) in enumerate(villages.items(), start=1)
+        ],
+        crs=CRS,
+    )
+    streets: dict[str, list] = {}
+    for street, village, xy in ADMIN:
+        streets.setdefault(street, []).append(rect(*xy))
+    xzq = gpd.GeoDataFrame(
+        [
+            {
+                "BSM": f"321202{950 + i:012d}",
+                "YSDM": "1000600100",
+                "XZQDM": TOWNSHIPS[street],
+                "XZQMC": street,
+                "DCMJ": tbmj(shapely.union_all(parts)),
+                "JSMJ": tbmj(shapely.union_all(parts)),
+                "geometry": shapely.union_all(parts),
+            }
+            for i, (street, parts) in enumerate(streets.items(), start=1)
+        ],
+        crs=CRS,
+    )
+    return {"DLTB": dltb, "CJDCQ": cjdcq, "XZQ": xzq}
+
+
+def patches() -> gpd.GeoDataFrame:
+    """卫片 change patches (监测图斑) as the monitoring system delivers them."""
+    return gpd.GeoDataFrame(
+        [
+            {
+                "JCBH": jcbh,
+                "XZQDM": "321202",
+                "QSX": before,
+                "HSX": after,
+                "BGQDL": was,
+                "BGHDL": now,
+                "JCMJ": round(rect(*xy).area * 15 / 10000, 2),  # 监测面积（亩）
+                "geometry": rect(*xy),
+            }
+            for jcbh, before, after, was, now, xy in PATCHES
+        ],
+        crs=CRS,
+    )
+
+
 def build() -> dict[str, gpd.GeoDataFrame]:
     """The four sample layers as GeoDataFrames."""
     parcels = gpd.GeoDataFrame(
@@ -279,6 +458,16 @@ def main(*, registers_only: bool = False) -> None:
         path.unlink(missing_ok=True)
         frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
         print(f"wrote {path.relative_to(HERE.parent.parent)} ({len(frame)} features)")
+    if not registers_only:
+        path = HERE / "dltb.gpkg"
+        path.unlink(missing_ok=True)
+        for layer, frame in land_survey().items():
+            frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+            print(f"wrote {path.relative_to(HERE.parent.parent)}:{layer} ({len(frame)} features)")
+        path = HERE / "wpjc.gpkg"
+        path.unlink(missing_ok=True)
+        patches().to_file(path, layer="JCTB", driver="GPKG", engine="pyogrio")
+        print(f"wrote {path.relative_to(HERE.parent.parent)} ({len(PATCHES)} features)")
     registers_workbook(HERE / "registers.xlsx")
     print("wrote data/boundaries/registers.xlsx")
 

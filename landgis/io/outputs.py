@@ -54,6 +54,7 @@ def read_outputs(path: str | Path) -> dict[str, gpd.GeoDataFrame | None]:
         "departments",
         "deadline",
         "deadline_basis",
+        "land_class",
     ):
         if column in findings:
             findings[column] = findings[column].fillna("").astype(object)

@@ -50,6 +50,7 @@ from landgis.errors import (
     LandgisWarning,
 )
 from landgis.io.report import ReadReport
+from landgis.io.users import assign_users
 
 __all__ = [
     "RASTER_SUFFIXES",
@@ -342,7 +343,7 @@ def footprints_from_raster(
     frame.insert(0, "footprint_id", [f"{id_prefix}{i}" for i in range(1, len(frame) + 1)])
     frame.insert(1, "user", unknown_user)
     if parcels is not None:
-        frame = _assign_users(frame, parcels, min_share=min_share, unknown_user=unknown_user)
+        frame = assign_users(frame, parcels, min_share=min_share, unknown_user=unknown_user)
     frame = frame[[c for c in frame.columns if c != "geometry"] + ["geometry"]]
     frame.attrs["landgis"] = ReadReport(
         source=str(path),
@@ -532,42 +533,6 @@ def image_bounds(transform, width: int, height: int) -> tuple[float, float, floa
     xs = transform.a * corners[:, 0] + transform.b * corners[:, 1] + transform.c
     ys = transform.d * corners[:, 0] + transform.e * corners[:, 1] + transform.f
     return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
-
-
-def _assign_users(frame, parcels, *, min_share: float, unknown_user: str):
-    """``user`` from the authorized parcel holding the largest part of each footprint."""
-    from landgis.io.vector import read_parcels
-    from landgis.schema import AUTHORIZED_TENURES
-
-    if not 0 < min_share <= 1:
-        raise ConfigError(f"min_share={min_share!r}; give a share in (0, 1].")
-    red = read_parcels(parcels)
-    red = red.loc[red["tenure"].isin(AUTHORIZED_TENURES)]
-    if not red.crs.equals(frame.crs):
-        red = red.to_crs(frame.crs)
-    n = len(frame)
-    user = np.full(n, unknown_user, dtype=object)
-    parcel_id = np.full(n, "", dtype=object)
-    share = np.zeros(n)
-    if n and len(red):
-        fgeoms = np.asarray(frame.geometry.values, dtype=object)
-        pgeoms = np.asarray(red.geometry.values, dtype=object)
-        fi, pi = shapely.STRtree(pgeoms).query(fgeoms, predicate="intersects")
-        if len(fi):
-            overlap = shapely.area(shapely.intersection(fgeoms[fi], pgeoms[pi]))
-            order = np.lexsort((-overlap, fi))
-            fi, pi, overlap = fi[order], pi[order], overlap[order]
-            first = np.r_[True, fi[1:] != fi[:-1]]
-            fi, pi, overlap = fi[first], pi[first], overlap[first]
-            share[fi] = overlap / np.maximum(frame["area_m2"].to_numpy()[fi], 1e-300)
-            ok = share[fi] >= min_share
-            user[fi[ok]] = red["holder"].to_numpy(dtype=object)[pi[ok]]
-            parcel_id[fi[ok]] = red["parcel_id"].to_numpy(dtype=object)[pi[ok]]
-    frame = frame.copy()
-    frame["user"] = user
-    frame["parcel_id"] = parcel_id
-    frame["user_share"] = np.round(np.minimum(share, 1.0), 6)
-    return frame
 
 
 # ----------------------------------------------------------------- coverage

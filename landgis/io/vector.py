@@ -450,7 +450,11 @@ _LAYER_NAMES = {
     "footprints": ("footprints", "footprint", "实际使用", "图斑", "使用", "tb"),
     "planning": ("planning", "规划分区", "规划", "zones"),
     "admin": ("admin", "行政区", "街道", "streets"),
+    "land_survey": ("DLTB", "地类图斑", "DLTBGX"),
+    "patches": ("JCTB", "WPTB", "监测图斑", "卫片图斑", "变化图斑"),
 }
+#: The CLI option naming the layer of each kind, where it is not ``--<kind>-layer``.
+_LAYER_OPTIONS = {"land_survey": "--footprints-layer", "patches": "--after-layer"}
 
 
 def _pick_layer(path, what: str, layers) -> str | int:
@@ -464,7 +468,7 @@ def _pick_layer(path, what: str, layers) -> str | int:
         return matches[0]
     raise InputFileError(
         f"{path}: holds {len(names)} layers ({', '.join(names[:10])}); say which one holds the "
-        f"{what} with layer=… (CLI: --{what}-layer NAME)."
+        f"{what} with layer=… (CLI: {_LAYER_OPTIONS.get(what, f'--{what}-layer')} NAME)."
     )
 
 

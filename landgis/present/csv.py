@@ -58,6 +58,7 @@ HEADERS_ZH = {
     "days_overdue": "逾期天数",
     "deadline_basis": "时限依据",
     "score": "亩均效益得分",
+    "land_class": "地类（国土调查）",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: The Chinese header of ``use_ratio`` in tables for people: a percentage.
@@ -95,7 +96,7 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
     df = pd.DataFrame(findings).copy()
     for column in EXTRA_COLUMNS:  # findings of an older landgis lack the newer columns
         if column not in df:
-            df[column] = "" if column == "deadline_basis" else np.nan
+            df[column] = "" if column in ("deadline_basis", "land_class") else np.nan
     df = df[[*COLUMNS, *EXTRA_COLUMNS]]
     if lang == "en":
         cats = [CATEGORIES[c] for c in df["category"]]
@@ -115,6 +116,7 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
         lambda d: d.isoformat() if hasattr(d, "isoformat") else ("" if pd.isna(d) else str(d))
     )
     df["deadline_basis"] = df["deadline_basis"].fillna("").astype(str)
+    df["land_class"] = df["land_class"].fillna("").astype(str)
     if lang == "zh":
         df["deadline_basis"] = df["deadline_basis"].map(lambda b: DEADLINE_BASES.get(b, b))
         df = df.rename(columns={**HEADERS_ZH, "use_ratio": USE_RATIO_PERCENT})

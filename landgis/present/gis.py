@@ -73,6 +73,7 @@ SHAPEFILE_FIELDS: dict[str, str] = {
     "days_overdue": "DAYS_DUE",
     "deadline_basis": "DL_BASIS",
     "score": "SCORE",
+    "land_class": "LAND_CLASS",
     # parcels
     "tenure": "TENURE",
     "holder_id": "HOLDER_ID",
@@ -83,6 +84,12 @@ SHAPEFILE_FIELDS: dict[str, str] = {
     "footprint_id": "FOOTPRINT",
     "user": "USER_NAME",
     "survey_date": "SURVEY_DT",
+    "user_source": "USER_SRC",
+    "class_code": "DLBM",
+    "class_name": "DLMC",
+    "czcsxm": "CZCSXM",
+    "survey_area_m2": "TBMJ",
+    "area_ellipsoid_m2": "AREA_ELL",
     # planning
     "zone": "ZONE",
 }

@@ -72,6 +72,12 @@ FIELD_ALIASES: dict[str, str] = {
     "footprint_id": "图斑编号",
     "user": "使用人",
     "survey_date": "调查日期",
+    "user_source": "使用人来源",
+    "class_code": "地类编码",
+    "class_name": "地类名称",
+    "czcsxm": "城镇村属性码",
+    "survey_area_m2": "图斑面积（TBMJ，椭球）",
+    "area_ellipsoid_m2": "椭球面积（平方米）",
     "zone": "规划分区",
 }
 

@@ -127,7 +127,7 @@ def _land(findings, *, parcels=None) -> pd.DataFrame:
     parcel land, so one parcel named twice counts once; else empty) and
     ``geometry``.
 
-    ``violation`` and ``change`` findings count their own piece; ``parcel``
+    ``violation``, ``change`` and ``village`` findings count their own piece; ``parcel``
     findings the red lines they name — ``parcel_id`` (several for low efficiency,
     ``;`` separated) and, for ``overlap_conflict``, ``other_parcel_id`` — looked
     up in ``parcels``, or their own geometry where a parcel is not found (or no
@@ -137,7 +137,7 @@ def _land(findings, *, parcels=None) -> pd.DataFrame:
     measure = findings["category"].map(lambda c: CATEGORIES[c].measure).to_numpy(dtype=object)
     column = findings.geometry.name if isinstance(findings, gpd.GeoDataFrame) else "geometry"
     own = np.asarray(findings[column].values, dtype=object) if n else np.empty(0, object)
-    pieces = np.flatnonzero(np.isin(measure, ("violation", "change")))
+    pieces = np.flatnonzero(~np.isin(measure, ("parcel", "money")))  # violation, change, village
     frames = [
         pd.DataFrame(
             {"row": pieces, "measure": measure[pieces], "key": "", "geometry": own[pieces]}

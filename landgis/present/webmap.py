@@ -34,6 +34,7 @@ from landgis.config import DEADLINE_BASES
 from landgis.crs import to_mu
 from landgis.errors import ConfigError
 from landgis.gcj02 import wgs84_to_gcj02
+from landgis.io.land_survey import USER_SOURCES
 from landgis.io.text_out import clean_text, counted
 from landgis.order import pinyin_order
 from landgis.present.style import CONTEXT_STYLES, TENURE_STYLES, category_color
@@ -73,6 +74,7 @@ _FINDING_FIELDS = [
     ("other_parcel_id", "相关宗地"),
     ("place", "街道/村"),
     ("area", "面积"),
+    ("land_class", "地类"),
     ("use", "使用率"),
     ("registered", "登记面积"),
     ("action", "处置建议"),
@@ -91,6 +93,7 @@ _PARCEL_FIELDS = [
 _FOOTPRINT_FIELDS = [
     ("footprint_id", "图斑编号"),
     ("user", "使用人"),
+    ("user_source", "使用人来源"),
     ("use", "用途"),
     ("area", "面积"),
 ]
@@ -619,6 +622,7 @@ def _footprint_props(df) -> dict:
     return {
         "footprint_id": _text_column(df, "footprint_id"),
         "user": _text_column(df, "user"),
+        "user_source": [USER_SOURCES.get(s, s) for s in _text_column(df, "user_source")],
         "use": _text_column(df, "use"),
         "area": _area(df.geometry.area),
     }
@@ -641,6 +645,7 @@ def _finding_props(df) -> dict:
         "place": _place(df),
         "area": _area(df["area_m2"]),
         "area_mu": [f"{to_mu(a):,.2f} 亩" for a in df["area_m2"].to_numpy(dtype=float)],
+        "land_class": _text_column(df, "land_class"),
         "use": ["" if u != u else f"{u:.1%}" for u in use],
         "registered": ["" if r != r else f"{r:,.2f} 亩" for r in reg],
         "action": _text_column(df, "action"),
