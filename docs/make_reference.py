@@ -14,6 +14,7 @@ import click
 
 from landgis.cli import main as cli
 from landgis.config import DEFAULT_DEADLINES
+from landgis.landclass import CZCSXM, LAND_CLASSES, LandSurveySettings, matches
 from landgis.rules import CATEGORIES, GROUPS
 from landgis.schema import DEFAULT_TENURE_ALIASES, LAYERS, TENURE_LABELS
 
@@ -70,11 +71,54 @@ def render() -> str:
         "",
         "Working groups: " + "; ".join(f"{zh} ({en})" for zh, en in GROUPS.items()) + ".",
         "",
+    ]
+    lines += _land_classes()
+    lines += [
         "## Command line（命令行）",
         "",
     ]
     lines += _cli_help(cli, "landgis")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _land_classes() -> list[str]:
+    """The land survey's classes and the campaign's defaults (``[land_survey]``)."""
+    default = LandSurveySettings()
+    lines = [
+        "## Land survey classes（国土调查地类、城镇村属性码）",
+        "",
+        "The 三调 工作分类 (TD/T 1055-2019 表A.2) with its 三大类 (表A.4), as `landgis.landclass` "
+        "holds it. *use*: counted as actual use by default (`[land_survey] in_use`); "
+        "*耕地*: construction on it outside every red line is `farmland_construction`; "
+        "*宅基地*: such land outside every red line is `village_homestead`.",
+        "",
+        "| DLBM | 地类名称 | 一级类 | 三大类 | default |",
+        "|---|---|---|---|---|",
+    ]
+    for code, land in LAND_CLASSES.items():
+        roles = [
+            word
+            for word, entries in (
+                ("use", default.in_use),
+                ("耕地", default.farmland),
+                ("宅基地", default.homestead),
+            )
+            if matches(code, entries)
+        ]
+        lines.append(
+            f"| `{code}` | {land.name} | {land.group} | {land.category} | {', '.join(roles)} |"
+        )
+    lines += [
+        "",
+        "城镇村属性码 `CZCSXM` (表A.3): "
+        + "; ".join(
+            f"`{code}` {name}" + (" (a village)" if code in default.village else "")
+            for code, name in CZCSXM.items()
+        )
+        + ".",
+        "",
+    ]
+    return lines
 
 
 def _cli_help(command: click.Command, name: str) -> list[str]:

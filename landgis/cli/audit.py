@@ -234,6 +234,28 @@ _audit_options = [
         "parcel (default 未知使用人).",
     ),
     click.option(
+        "--land-survey",
+        is_flag=True,
+        help="FOOTPRINTS is the land survey's 地类图斑 layer (三调 / 国土变更调查 DLTB, e.g. "
+        "DLTB.gdb with --footprints-layer DLTB): its 图斑 of the classes the campaign counts as "
+        "use ([land_survey] in_use; default 建设用地 but 1201 空闲地, and 1202 设施农用地) are "
+        "the footprints, each used by the holder of the red line holding most of it (or "
+        "未知使用人), and their classes go into the findings (land_class).",
+    ),
+    click.option(
+        "--land-classes",
+        type=click.Path(path_type=str),
+        metavar="DLTB",
+        help="A land-survey layer (地类图斑) whose classes label the findings of ordinary "
+        "FOOTPRINTS (land_class); use outside every red line on 耕地 becomes 占用耕地建设, on a "
+        "village's homestead land 村庄宅基地.",
+    ),
+    click.option(
+        "--land-classes-layer",
+        metavar="NAME",
+        help="Layer of --land-classes in a multi-layer file (e.g. DLTB).",
+    ),
+    click.option(
         "--orthophoto",
         type=click.Path(exists=True, dir_okay=False, path_type=str),
         metavar="TIF",

@@ -63,22 +63,65 @@ __all__ = ["change"]
     show_default=True,
     help="CSV language.",
 )
+@click.option(
+    "--land-survey",
+    is_flag=True,
+    help="BEFORE (and AFTER, unless --patches) are the land survey's 地类图斑 layers (三调 / "
+    "国土变更调查 DLTB): their 图斑 of the classes in use are the footprints, users from "
+    "--parcels; BEFORE's classes label the changes, and new use outside every red line on "
+    "耕地 is 占用耕地建设.",
+)
+@click.option(
+    "--patches",
+    is_flag=True,
+    help="AFTER is a 卫片 change-patch layer (监测图斑: class before/after such as BGQDL/BGHDL, "
+    "dates QSX/HSX; other field names through [land_survey.patch_fields] in --config): new "
+    "construction is what changed from a class not in use to one in use.  BEFORE is the "
+    "survey the patches are relative to, or - for none (then no change counts as grown).",
+)
+@click.option(
+    "--land-classes",
+    type=click.Path(path_type=str),
+    metavar="DLTB",
+    help="A land-survey layer whose classes label the changes of two footprint layers.",
+)
+@click.option("--before-layer", metavar="NAME", help="Layer of BEFORE (e.g. DLTB in a .gdb).")
+@click.option("--after-layer", metavar="NAME", help="Layer of AFTER.")
+@click.option("--land-classes-layer", metavar="NAME", help="Layer of --land-classes.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the summary.")
 def change(
-    before, after, outdir, parcels, admin, classes, mask_from, min_area, crs, config, lang, quiet
+    before,
+    after,
+    outdir,
+    parcels,
+    admin,
+    classes,
+    mask_from,
+    min_area,
+    crs,
+    config,
+    lang,
+    land_survey,
+    patches,
+    land_classes,
+    before_layer,
+    after_layer,
+    land_classes_layer,
+    quiet,
 ) -> None:
     """Changes of actual use between two surveys: BEFORE and AFTER.
 
-    Both are footprint layers (with users, like `landgis audit`'s FOOTPRINTS)
-    or both classified rasters (with --classes).  Writes change.csv (UTF-8 with
-    BOM), change.gpkg (layer findings) and change.html, an offline map of the
-    new (新增用地), grown (扩建用地) and removed (用地减少) use.
+    Both are footprint layers (with users, like `landgis audit`'s FOOTPRINTS),
+    both classified rasters (with --classes), both land-survey layers
+    (--land-survey), or AFTER is a 卫片 change-patch layer (--patches).  Writes
+    change.csv (UTF-8 with BOM), change.gpkg (layer findings) and change.html,
+    an offline map of the new (新增用地), grown (扩建用地) and removed (用地减少) use.
     """
     from landgis.change import detect_change
 
     with handled():
         change = detect_change(
-            before,
+            None if before == "-" else before,
             after,
             parcels=parcels,
             admin=admin,
@@ -87,6 +130,12 @@ def change(
             min_area=min_area,
             crs=crs,
             config=config,
+            land_survey=land_survey,
+            patches=patches,
+            land_classes=land_classes,
+            before_layer=before_layer,
+            after_layer=after_layer,
+            land_classes_layer=land_classes_layer,
         )
         written = list(change.write(outdir, lang=lang).values())
     found = change.findings

@@ -32,6 +32,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from landgis.config import Campaign, load_campaign
 from landgis.crs import analysis_crs, ellipsoidal_area
@@ -116,8 +117,8 @@ def read_dltb(
         ``ZLDWDM``, ``TBMJ``, ``KCMJ``, ``TBDLMJ``, ``CZCSXM``, ``SJNF``) or their
         Chinese aliases; ``columns={"MYDLBM": "class_code"}`` maps others.
     mask
-        Optional area (shapely geometry in ``crs``): only the 图斑 touching it
-        are kept — a county's layer holds far more than one zone.
+        Optional area (a shapely geometry in ``crs``, or a GeoSeries): only the
+        图斑 touching it are kept — a county's layer holds far more than one zone.
 
     Returns
     -------
@@ -158,6 +159,9 @@ def read_dltb(
         gdf = gdf.to_crs(target)
         gdf.attrs["landgis"] = report
     if mask is not None and len(gdf):
+        if isinstance(mask, gpd.GeoSeries | gpd.GeoDataFrame):
+            shown = mask if mask.crs is None or mask.crs.equals(gdf.crs) else mask.to_crs(gdf.crs)
+            mask = shapely.union_all(np.asarray(shown.geometry.values, dtype=object))
         gdf = gdf.loc[gdf.intersects(mask)]
         gdf.attrs["landgis"] = report
 
