@@ -546,6 +546,7 @@ def detect_change(
     common = {"parcels": red, "admin": zones, "min_area": min_area, "crs": crs}
     if all(rasters):
         assert classes is not None  # two rasters without classes raised above
+        assert isinstance(before, str | Path) and isinstance(after, str | Path)  # rasters
         found = use_change_from_rasters(
             before, after, classes=classes, mask_from=mask_from, campaign=campaign, **common
         )
