@@ -13,7 +13,7 @@ who act on them::
 from landgis._version import __version__
 from landgis.change import use_change
 from landgis.config import Campaign, load_campaign
-from landgis.crs import analysis_crs, gauss_kruger_crs, to_mu
+from landgis.crs import analysis_crs, ellipsoidal_area, gauss_kruger_crs, to_mu
 from landgis.datasets import get_path
 from landgis.errors import (
     ConfigError,
@@ -28,6 +28,7 @@ from landgis.errors import (
 from landgis.io.boundary_txt import read_boundary_txt, write_boundary_txt
 from landgis.io.convert import convert
 from landgis.io.dxf import dxf_layers, read_dxf_polygons
+from landgis.io.land_survey import read_change_patches, read_land_survey
 from landgis.io.raster import coverage, footprints_from_raster
 from landgis.io.registers import read_register
 from landgis.io.vector import (
@@ -56,14 +57,17 @@ __all__ = [
     "convert",
     "coverage",
     "dxf_layers",
+    "ellipsoidal_area",
     "footprints_from_raster",
     "gauss_kruger_crs",
     "get_path",
     "load_campaign",
     "read_admin",
     "read_boundary_txt",
+    "read_change_patches",
     "read_dxf_polygons",
     "read_footprints",
+    "read_land_survey",
     "read_parcels",
     "read_planning",
     "read_register",

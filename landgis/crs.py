@@ -211,10 +211,16 @@ def ellipsoidal_area(geometries, crs=None):
     (高斯投影反算, by pyproj), and each ring's area is the sum of the ellipsoidal
     trapezoids between its edges and a reference meridian — the series of the
     三调's area rules (TD/T 1055), on the ellipsoid of ``crs`` (CGCS2000 for the
-    Gauss-Krüger zones).  Plane areas in the projection differ from it by the
-    projection's scale: in a 3° Gauss-Krüger zone the plane area is larger by
-    about ``(y / R)²``, ``y`` the distance from the central meridian (1.6e-6 at
-    8 km, 4.9e-4 at the zone's edge 141 km away at 32°N).  The survey's ``TBMJ``
+    Gauss-Krüger zones).  As in the survey's software, an edge runs straight in
+    latitude and longitude between its vertices; for slanted edges of a few
+    hundred metres that differs from the straight edge of the plane by about
+    1e-6 of the area, more for longer ones (``shapely.segmentize`` the geometry
+    first to follow the plane's edges).
+
+    Plane areas in the projection differ from it by the projection's scale: in
+    a 3° Gauss-Krüger zone the plane area is larger by about ``(y / R)²``, ``y``
+    the distance from the central meridian (1.6e-6 at 8 km, 4.9e-4 at the
+    zone's edge 141 km away at 32°N).  The survey's ``TBMJ``
     is this area further adjusted (调平) so that each village's 图斑 add up to its
     control area, so it agrees with it to a few 0.01 m², not exactly.
 
@@ -270,7 +276,7 @@ def ellipsoidal_area(geometries, crs=None):
             raise GeometryError(f"ellipsoidal_area: item {i} is not a geometry ({geom!r}).")
         total = 0.0
         for part in shapely.get_parts(geom):
-            if shapely.get_type_id(part) != 3:  # only polygons have area
+            if shapely.get_type_id(part) != 3 or shapely.is_empty(part):  # no area
                 continue
             rings = [part.exterior, *part.interiors]
             for k, ring in enumerate(rings):

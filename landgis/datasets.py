@@ -19,6 +19,8 @@ SAMPLE_LAYERS = {
     "footprints": "footprints.gpkg",
     "planning": "planning.gpkg",
     "admin": "admin.gpkg",
+    "land_survey": "dltb.gpkg",  # 地类图斑 DLTB (and CJDCQ, XZQ) of the land survey
+    "patches": "wpjc.gpkg",  # 卫片 change patches (监测图斑)
 }
 
 
@@ -35,7 +37,9 @@ def sample_dir() -> Path:
 
 
 def get_path(name: str) -> Path:
-    """Path of a sample layer: ``"parcels"``, ``"footprints"``, ``"planning"`` or ``"admin"``.
+    """Path of a sample layer: ``"parcels"``, ``"footprints"``, ``"planning"``, ``"admin"``,
+    ``"land_survey"`` (the land survey's 地类图斑, layer ``DLTB``) or ``"patches"`` (卫片
+    change patches).
 
     Examples
     --------

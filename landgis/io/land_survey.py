@@ -369,8 +369,7 @@ def read_land_survey(
     Examples
     --------
     >>> import landgis
-    >>> from landgis.datasets import sample_dir
-    >>> fp = landgis.read_land_survey(sample_dir() / "dltb.gpkg",
+    >>> fp = landgis.read_land_survey(landgis.get_path("land_survey"),
     ...                               parcels=landgis.get_path("parcels"))
     >>> fp.loc[fp["class_code"] == "0702", ["user", "user_source"]].values.tolist()
     [['未知使用人', 'unknown']]
