@@ -173,9 +173,10 @@ def test_tbmj_is_the_ellipsoidal_area_and_the_plane_area_differs():
 def test_read_dltb_classes_every_tuban():
     dltb = read_dltb(DLTB)
     assert len(dltb) == 16  # 12 built or vacant 图斑 + the farmland of 4 villages
-    assert {"class_code", "class_name", "land_class", "czcsxm", "owner", "location"} <= set(dltb)
+    wanted = {"class_code", "class_name", "land_class", "czcsxm", "owner_unit", "location_unit"}
+    assert wanted <= set(dltb)
     homestead = dltb.loc[dltb["class_code"] == "0702"].iloc[0]
-    assert (homestead["land_class"], homestead["czcsxm"], homestead["location"]) == (
+    assert (homestead["land_class"], homestead["czcsxm"], homestead["location_unit"]) == (
         "0702 农村宅基地", "203", "朱庄村"
     )  # fmt: skip
 

@@ -126,7 +126,7 @@ def read_dltb(
         ``class_code`` (``DLBM``, normalized: ``"0601"``, ``"05H1"``), ``class_name``
         (``DLMC``, else the standard's name), ``land_class`` (``"0601 工业用地"``),
         ``czcsxm``, the optional columns found (``survey_id`` ``BSM``,
-        ``survey_number`` ``TBBH``, ``owner`` ``QSDWMC``, ``location`` ``ZLDWMC``,
+        ``survey_number`` ``TBBH``, ``owner_unit`` ``QSDWMC``, ``location_unit`` ``ZLDWMC``,
         ``survey_area_m2`` ``TBMJ`` …, ``user``), ``area_m2`` (plane area in
         ``crs``) and ``area_ellipsoid_m2`` (:func:`landgis.crs.ellipsoidal_area`).
         The report (``attrs["landgis"]``) records the sums of ``TBMJ``, plane and
@@ -207,7 +207,8 @@ def read_dltb(
         gdf["czcsxm"] = czc
     else:
         gdf["czcsxm"] = ""
-    for name in ("survey_id", "survey_number", "owner", "location", "location_code", "user"):
+    texts = ("survey_id", "survey_number", "owner_unit", "location_unit", "location_code", "user")
+    for name in texts:
         if name in gdf:
             gdf[name] = as_text(gdf[name])
     for name in ("survey_area_m2", "deducted_area_m2", "class_area_m2"):

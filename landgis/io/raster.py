@@ -287,7 +287,8 @@ def footprints_from_raster(
     geopandas.GeoDataFrame
         Columns ``footprint_id``, ``user``, ``class``, ``area_m2`` (m² in the
         output CRS) and geometry; with ``parcels`` also ``parcel_id`` (the
-        assigning parcel, or ``""``) and ``user_share``.  ``attrs["landgis"]``
+        assigning parcel, or ``""``), ``user_share`` and ``user_source``
+        (``parcel`` or ``unknown``, as for :func:`landgis.read_land_survey`).  ``attrs["landgis"]``
         records the source, pixel size, counts and options.
 
     Raises
@@ -344,6 +345,7 @@ def footprints_from_raster(
     frame.insert(1, "user", unknown_user)
     if parcels is not None:
         frame = assign_users(frame, parcels, min_share=min_share, unknown_user=unknown_user)
+        frame["user_source"] = np.where(frame["parcel_id"] != "", "parcel", "unknown")
     frame = frame[[c for c in frame.columns if c != "geometry"] + ["geometry"]]
     frame.attrs["landgis"] = ReadReport(
         source=str(path),

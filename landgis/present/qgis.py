@@ -76,6 +76,8 @@ FIELD_ALIASES: dict[str, str] = {
     "class_code": "地类编码",
     "class_name": "地类名称",
     "czcsxm": "城镇村属性码",
+    "owner_unit": "权属单位名称",
+    "location_unit": "坐落单位名称",
     "survey_area_m2": "图斑面积（TBMJ，椭球）",
     "area_ellipsoid_m2": "椭球面积（平方米）",
     "zone": "规划分区",
