@@ -16,6 +16,8 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Geod, Proj, Transformer
 from shapely.geometry import box
 
@@ -471,3 +473,62 @@ def test_cli_land_survey_and_patches(tmp_path):
                "-o", str(tmp_path / "bad")],
     )  # fmt: skip
     assert done.exit_code == 2 and "class_code" in done.output
+
+
+# ------------------------------------------------------------ property: no land lost
+
+_CLASS_CODES = ["0103", "0702", "0601", "1202"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    grid=st.lists(st.sampled_from(_CLASS_CODES), min_size=16, max_size=16),
+    villages=st.lists(st.booleans(), min_size=16, max_size=16),
+    piece=st.tuples(
+        st.integers(0, 30), st.integers(0, 30), st.integers(5, 40), st.integers(5, 40)
+    ),
+)
+def test_the_split_by_class_keeps_every_square_metre(grid, villages, piece):
+    """A piece of use outside every red line over a 4 × 4 grid of 10 m 图斑 of random
+    classes: its parts add up to it, the 耕地 part is farmland_construction, the
+    homestead part (0702 or 城镇村属性码 203) village_homestead, the rest unchanged."""
+    from landgis.survey import apply_land_classes
+
+    cells = [box(10 * (i % 4), 10 * (i // 4), 10 * (i % 4) + 10, 10 * (i // 4) + 10)
+             for i in range(16)]  # fmt: skip
+    classes = gpd.GeoDataFrame(
+        {
+            "class_code": grid,
+            "czcsxm": ["203" if v else "" for v in villages],
+            "land_class": [class_label(c) for c in grid],
+        },
+        geometry=cells,
+    )
+    x, y, w, h = piece
+    shape = box(x, y, x + w, y + h)
+    raw = gpd.GeoDataFrame(
+        {"category": ["outside_redline", "idle_requisitioned"], "area_m2": [shape.area, 100.0],
+         "holder": ["甲", "乙"]},
+        geometry=[shape, box(0, 0, 10, 10)],
+    )  # fmt: skip
+    out = apply_land_classes(raw, classes, outside=np.array([True, False]))
+    mine = out.loc[out["holder"] == "甲"]
+    assert mine["area_m2"].sum() == pytest.approx(shape.area, abs=1e-6)
+    assert mine.geometry.area.to_numpy() == pytest.approx(mine["area_m2"].to_numpy())
+    farmland = shapely.union_all([c for c, k in zip(cells, grid, strict=True) if k == "0103"])
+    homes = shapely.union_all(
+        [
+            c
+            for c, k, v in zip(cells, grid, villages, strict=True)
+            if k != "0103" and (k == "0702" or v)
+        ]
+    )
+    expected = {
+        "farmland_construction": shapely.intersection(shape, farmland).area,
+        "village_homestead": shapely.intersection(shape, homes).area,
+    }
+    for category, area in expected.items():
+        got = mine.loc[mine["category"] == category, "area_m2"].sum()
+        assert got == pytest.approx(area, abs=1e-6)
+    other = out.loc[out["holder"] == "乙"]
+    assert other[["category", "area_m2"]].values.tolist() == [["idle_requisitioned", 100.0]]
