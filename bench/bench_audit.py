@@ -28,8 +28,8 @@ of the machine: compare ratios from one run, not seconds across runs.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -40,6 +40,22 @@ FIGURES = ["used_m2", "own_m2", "encroachment_m2", "outside_redline_m2", "park_o
 
 
 def _peak_mb() -> float:
+    """Peak resident memory of this process, MB: VmHWM, its own address space's high-water mark.
+
+    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux keeps that across execve, so
+    a child started with vfork (as ``subprocess`` does) reports at least the
+    parent's peak -- every contender showed the memory of the parent that had
+    just generated the park.  (The CLI's child runs this function's source.)
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -91,17 +107,17 @@ def _spawn(args: list[str]) -> dict:
 
 
 def _cli(folder: Path) -> dict:
-    """Time the real command in a child; its peak RSS from the child's rusage."""
+    """Time the real command in a child; its peak RSS from the child's VmHWM."""
     out = folder / "result-cli"
-    code = (
-        "import resource, sys, time, json\n"
+    code = inspect.getsource(_peak_mb) + (
+        "import sys, time, json\n"
         "from landgis.cli import main\n"
         "t = time.perf_counter()\n"
         "try:\n"
         "    main(sys.argv[1:], standalone_mode=False)\n"
         "finally:\n"
         "    print(json.dumps({'method': 'cli', 'wall_s': time.perf_counter() - t,\n"
-        "        'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        "        'peak_mb': _peak_mb()}))\n"
     )
     return _spawn(
         [
