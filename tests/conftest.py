@@ -66,7 +66,7 @@ def postgres_server() -> str:
     url = os.environ.get("LANDGIS_TEST_POSTGRES", "").strip()
     in_ci = bool(os.environ.get("LANDGIS_CI"))
     how = (
-        "start one with `eval \"$(bash .ci/postgres start /tmp/pg)\"` (needs Debian's "
+        'start one with `eval "$(bash .ci/postgres start /tmp/pg)"` (needs Debian\'s '
         "postgresql and postgresql-15-postgis-3), which sets LANDGIS_TEST_POSTGRES"
     )
     if not url:
@@ -96,7 +96,7 @@ def _postgres_problem(url: str) -> str:
             _POSTGRES_CHECKED[url] = ""
         except ImportError:
             _POSTGRES_CHECKED[url] = "psycopg is not installed (pip install 'landgis[postgres]')"
-        except Exception as exc:  # noqa: BLE001 - any failure is a reason to name
+        except Exception as exc:  # any failure is a reason to name
             _POSTGRES_CHECKED[url] = " ".join(str(exc).split())
     return _POSTGRES_CHECKED[url]
 

@@ -534,7 +534,7 @@ def test_a_read_only_server_user(server_ledger):
         con.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {user}")
         reader = Ledger(url.replace("://postgres@", f"://{user}@"))
         assert reader.read_only and len(reader.cases()) == 14
-        with pytest.raises(LedgerError, match="is read-only .*nothing was changed"):
+        with pytest.raises(LedgerError, match=r"is read-only .*nothing was changed"):
             reader.set("2024-0001", note="x")
     finally:
         con.execute(f"DROP OWNED BY {user}")
