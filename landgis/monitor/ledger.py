@@ -42,9 +42,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -59,6 +59,9 @@ from landgis.monitor.diff import STATUS_LABELS, as_findings, diff_rounds
 from landgis.monitor.store import APPLICATION_ID as APPLICATION_ID
 from landgis.monitor.store import CASE_COLUMNS, SCHEMA_VERSION, open_store
 from landgis.rules import CATEGORIES, codes
+
+if TYPE_CHECKING:
+    from landgis.monitor.sheets import ImportReport
 
 __all__ = [
     "CATEGORY_FAMILIES",
@@ -165,11 +168,14 @@ EVENT_KINDS_ZH = {
     "reclassified": "类别变更",
     "merged": "合并",
     "set": "人工登记",
+    "sheet": "反馈表导入",
 }
 #: Statuses of cases done with (已处置, 已销号): found again, they relapse (反弹).
 DONE_STATUSES = ("已处置", "已销号")
 #: Families of parcel-level categories: a case follows its parcel within its family.
 CATEGORY_FAMILIES: tuple[tuple[str, ...], ...] = (codes(family="leased_in"),)
+#: The statuses a person may give a case (已合并 is the system's).
+_BY_HAND = {code: zh for code, zh in STATUSES.items() if zh != MERGED}
 #: ``deadline_by_hand`` in the file: how the case's deadline was set.
 _DEADLINE_CODES = {0: "campaign", 1: "hand", 2: "round"}
 _CASE_FINDING_HEADERS_ZH = {
@@ -684,6 +690,252 @@ class Ledger:
 
         return write_workbook(path, sheets, dates=LEDGER_DATE_COLUMNS)
 
+    def write_sheets(
+        self,
+        outdir: str | Path,
+        *,
+        street: str | None = None,
+        title: str = "土地资源核查处置",
+    ) -> dict[str, Path]:
+        """Write the return sheets (街道核查反馈表): one workbook per street.
+
+        Each lists the street's cases still to be worked on (待核实, 整改中, 移交司法)
+        or awaiting the street's confirmation (待确认销号) — case number, category,
+        holder, village, parcel, place, 亩, deadline, current status and person, all
+        locked — and the columns the street fills in: 核查结果 (属实/不属实/部分属实),
+        处置状态 (the ledger's statuses), 责任人, 处置说明, 完成日期, with drop-down
+        lists and a date check.  A hidden sheet keeps each case's last-change stamp,
+        so :meth:`import_sheets` can tell an edit made on a case that changed since.
+        See :mod:`landgis.monitor.sheets`.
+
+        Parameters
+        ----------
+        outdir
+            Folder for ``核查反馈表-<street>.xlsx`` (created).
+        street
+            Only this street (default: every street with such cases; cases without
+            a street go to ``未分街道``).
+        title
+            Campaign name, shown in the sheets' title.
+
+        Returns
+        -------
+        dict
+            Street → the workbook written.
+
+        Raises
+        ------
+        LedgerError
+            ``street`` has no cases in the ledger.
+        """
+        from landgis.io.paths import safe_filename
+        from landgis.monitor.sheets import write_return_sheet
+        from landgis.present.kml import NO_STREET  # the field kit's name for them
+
+        with self._read() as con:
+            stamps = dict(
+                con.execute("SELECT case_id, MAX(id) FROM events GROUP BY case_id").fetchall()
+            )
+        cases = self.cases(status=[*OPEN_STATUSES, PENDING], geometry=False)
+        streets = cases["street"].fillna("").astype(str).replace("", NO_STREET)
+        if street is not None:
+            if street not in set(streets):
+                every = sorted(set(self.cases(geometry=False)["street"].replace("", NO_STREET)))
+                raise LedgerError(
+                    f"{self.location}: no open case in the street {street!r}; the streets "
+                    f"are {every}."
+                )
+            wanted = [street]
+        else:
+            wanted = sorted(set(streets))
+        outdir = Path(outdir)
+        outdir.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        taken: set[str] = set()
+        now = _now()
+        choices = list(_BY_HAND.values())
+        for name in wanted:
+            sel = cases[(streets == name).to_numpy()]
+            stem = safe_filename(f"核查反馈表-{name}", taken=taken)
+            written[name] = write_return_sheet(
+                outdir / f"{stem}.xlsx",
+                sel,
+                street=name,
+                statuses=choices,
+                stamps={c: int(stamps.get(c) or 0) for c in sel["case_id"]},
+                written=now,
+                ledger=self.location,
+                title=title,
+            )
+        return written
+
+    def import_sheets(
+        self,
+        files: str | Path | Sequence[str | Path],
+        *,
+        by: str | None = None,
+        date: dt.date | str | None = None,
+    ) -> ImportReport:
+        """Read returned sheets (街道核查反馈表) into the ledger.
+
+        Each filled-in row that changes something becomes one event of its case
+        (``sheet``, 反馈表导入): the status (处置状态), the responsible person
+        (责任人), and a line in the notes with the street, 核查结果 and 处置说明,
+        dated 完成日期 (or ``date``); the event names the file and row and who
+        imported it.  Not applied, and listed with file, row and column: unknown
+        case numbers (or cases not on that sheet), invalid results, statuses or
+        dates, and edits of a case that changed in the ledger since the sheet was
+        written (a conflict: someone else recorded something meanwhile — check and
+        enter it by hand with :meth:`set`).  Each file is one transaction: its valid
+        rows are applied together or, on any error, none.  A row whose values the
+        ledger already holds changes nothing, so importing a file twice changes
+        nothing.
+
+        Parameters
+        ----------
+        files
+            The returned workbooks.
+        by
+            Who imports (default: the login name); kept in the history.
+        date
+            Date of the rows without 完成日期 (default today).
+
+        Returns
+        -------
+        ImportReport
+            Rows applied, rows unchanged, problems.
+
+        Raises
+        ------
+        LedgerError
+            A file cannot be read or is not a return sheet (nothing of it applied;
+            files before it stay imported).
+        """
+        from landgis.monitor.sheets import ImportReport, SheetProblem, read_return_sheet
+
+        paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
+        day = (_as_date(date, "date") or dt.date.today()).isoformat()
+        by = by if by is not None else _login()
+        report = ImportReport()
+        for path in paths:
+            sheet = read_return_sheet(path, statuses=_BY_HAND)
+            report.files.append(str(path))
+            problems = list(sheet.problems)
+            applied: list[dict[str, Any]] = []
+            unchanged = 0
+            with self._write() as con:
+                current = self._latest_round(con)
+                rows = [r for r in sheet.rows if not r.problems]
+                ids = sorted({r.case_id for r in rows})
+                found: dict[str, Any] = {}
+                stamps: dict[str, int] = {}
+                for chunk in range(0, len(ids), 500):
+                    part = ids[chunk : chunk + 500]
+                    marks = ", ".join("?" * len(part))
+                    for row in con.execute(
+                        f"SELECT case_id, status, person, notes FROM cases "
+                        f"WHERE case_id IN ({marks})",
+                        part,
+                    ).fetchall():
+                        found[row["case_id"]] = row
+                    stamps.update(
+                        con.execute(
+                            f"SELECT case_id, MAX(id) FROM events WHERE case_id IN ({marks}) "
+                            "GROUP BY case_id",
+                            part,
+                        ).fetchall()
+                    )
+                for row in rows:
+                    case = found.get(row.case_id)
+                    if case is None or row.case_id not in sheet.stamps:
+                        why = (
+                            "台账中没有这个案件编号"
+                            if case is None
+                            else "这个案件不在本表中（案件编号被改动？）"
+                        )
+                        problems.append(
+                            SheetProblem(
+                                sheet.file, row.row, "案件编号", row.case_id, why, "unknown_case"
+                            )
+                        )
+                        continue
+                    text = _sheet_note(sheet.street, row)
+                    changes: dict[str, Any] = {}
+                    said: list[str] = []
+                    when = row.date.isoformat() if row.date else day
+                    if row.status and row.status != case["status"]:
+                        changes.update(_status_change(row.status, when, current))
+                        said.append(f"处置状态 {case['status']} → {row.status}")
+                    if row.person and row.person != case["person"]:
+                        changes["person"] = row.person
+                        said.append(f"责任人 {case['person'] or '（空）'} → {row.person}")
+                    lines = [line.split("：", 1)[-1] for line in case["notes"].splitlines()]
+                    if text and text not in lines:
+                        changes["notes"] = _append(case["notes"], f"{when}：{text}")
+                        said.append(text)
+                    if not changes:
+                        unchanged += 1
+                        continue
+                    stamp = int(stamps.get(row.case_id) or 0)
+                    if stamp != sheet.stamps[row.case_id]:
+                        for column in row.edited:
+                            value = {
+                                "核查结果": row.result,
+                                "处置状态": row.status,
+                                "责任人": row.person,
+                                "处置说明": row.note,
+                                "完成日期": row.date.isoformat() if row.date else "",
+                            }[column]
+                            problems.append(
+                                SheetProblem(
+                                    sheet.file,
+                                    row.row,
+                                    column,
+                                    value,
+                                    "冲突：写出本表后台账中该案件已有变更，未导入；"
+                                    "请核对后用 ledger set 登记",
+                                    "conflict",
+                                )
+                            )
+                        continue
+                    changes["updated"] = _now()
+                    _update(con, row.case_id, changes)
+                    note = f"{sheet.file} 第 {row.row} 行：" + "；".join(said)
+                    _event(
+                        con,
+                        row.case_id,
+                        "sheet",
+                        round=current,
+                        date=when,
+                        status_from=case["status"] if "status" in changes else None,
+                        status_to=changes.get("status"),
+                        person=changes.get("person"),
+                        note=note,
+                        by=by,
+                    )
+                    stamps[row.case_id] = -1  # a second row of the case in this file conflicts
+                    applied.append(
+                        {
+                            "file": sheet.file,
+                            "row": row.row,
+                            "case_id": row.case_id,
+                            "changes": note,
+                        }
+                    )
+            report.applied += applied
+            report.unchanged += unchanged
+            report.problems += sorted(problems, key=lambda p: (p.row or 0, p.column))
+        return report
+
+    def case_numbers(self) -> dict[str, str]:
+        """Finding id → case number, over every round (the latest round wins).
+
+        The field kit's print list shows these numbers next to the findings
+        (``landgis fieldkit OUTDIR --ledger L``), the same as on the return sheets.
+        """
+        ids = self.case_findings()
+        return dict(zip(ids["finding_id"], ids["case_id"], strict=True))
+
     def __repr__(self) -> str:
         with self._read() as con:
             n = con.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
@@ -1037,6 +1289,18 @@ def _set_meta(con, key: str, value: str) -> None:
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
+
+
+def _sheet_note(street: str, row) -> str:
+    """The line a returned sheet's row adds to the case's notes (empty: none)."""
+    parts = []
+    if row.result:
+        parts.append(f"核查结果：{row.result}")
+    if row.note:
+        parts.append(row.note)
+    if not parts:
+        return ""
+    return f"【{street or '街道'}反馈】" + "；".join(parts)
 
 
 def _append(notes: str, line: str) -> str:
