@@ -558,7 +558,7 @@ def test_connection_errors_name_the_server_and_hide_the_password():
     assert "check that the server is running" in message
 
 
-def test_the_password_is_never_shown(server_ledger):
+def test_the_password_is_never_shown(server_ledger, tmp_path):
     from landgis.monitor.store import mask_url
 
     url = server_ledger().replace("://postgres@", "://postgres:Zq9-secret@")  # trust auth
@@ -570,6 +570,29 @@ def test_the_password_is_never_shown(server_ledger):
         ledger.set("2099-0001", note="x")
     assert "Zq9-secret" not in str(caught.value) and "postgres:***@" in str(caught.value)
     server_ledger.made.append(url)
+    # nor in what the commands print, nor in the files they write
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from landgis.cli import main
+
+    for args in (
+        ["ledger", "show"],
+        ["ledger", "set", "2099-0001", "--note", "x"],
+        ["ledger", "set", "2024-0001", "--note", "x"],
+        ["ledger", "sheets", "-o", str(tmp_path / "sheets")],
+        ["progress", "-o", str(tmp_path / "progress")],
+    ):
+        done = CliRunner().invoke(main, [*args, "--ledger", url])
+        assert "Zq9-secret" not in done.output, args
+        assert "***" in done.output or "wrote" in done.output or done.exit_code == 0, args
+    for sheet in (tmp_path / "sheets").iterdir():
+        wb = load_workbook(sheet)
+        cells = [str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row]
+        assert not [c for c in cells if "Zq9-secret" in c]
+        assert any("postgres:***@" in c for c in cells)
+    for path in (tmp_path / "progress").iterdir():
+        assert b"Zq9-secret" not in path.read_bytes()
 
 
 def test_a_server_writer_killed_mid_transaction_leaves_the_ledger_whole(server_ledger):
