@@ -732,6 +732,8 @@ class Ledger:
         from landgis.monitor.sheets import write_return_sheet
         from landgis.present.kml import NO_STREET  # the field kit's name for them
 
+        # The stamps before the cases: a change in between makes an edit of that case a
+        # conflict (safe), never an edit of values the street did not see applied.
         with self._read() as con:
             stamps = dict(
                 con.execute("SELECT case_id, MAX(id) FROM events GROUP BY case_id").fetchall()
