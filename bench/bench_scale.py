@@ -142,7 +142,7 @@ def _measure(cmd: list[str]) -> dict:
     return record
 
 
-def _generate(n: int, folder: Path) -> None:
+def _generate(n: int, folder: Path, ownership: str = "spread") -> None:
     if (folder / "footprints.parquet").is_file():
         return
     subprocess.run(
@@ -154,6 +154,8 @@ def _generate(n: int, folder: Path) -> None:
             str(folder),
             "--format",
             "parquet",
+            "--ownership",
+            ownership,
         ],
         check=True,
     )
@@ -171,6 +173,12 @@ def main() -> None:
     )
     parser.add_argument("--tile-size", type=float, help="tile side, m (default: from the budget)")
     parser.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
+    parser.add_argument(
+        "--ownership",
+        choices=("spread", "skewed"),
+        default="spread",
+        help="park shape: holders of a few dozen parcels, or a few of thousands (issue 16)",
+    )
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--park", help=argparse.SUPPRESS)
@@ -183,8 +191,8 @@ def main() -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in args.sizes:
-        folder = args.dir / f"park-{n}"
-        _generate(n, folder)
+        folder = args.dir / (f"park-{n}" if args.ownership == "spread" else f"park-{n}-skewed")
+        _generate(n, folder, args.ownership)
         for engine in args.engines:
             cmd = [
                 sys.executable,

@@ -129,6 +129,15 @@ def main(argv: list[str] | None = None) -> int:
         default=25 / 60,
         help="parcel rows per footprint (default 25/60)",
     )
+    parser.add_argument(
+        "--ownership",
+        choices=("spread", "skewed"),
+        default="spread",
+        help="holders with a few dozen parcels (spread), or a few with thousands (skewed)",
+    )
+    parser.add_argument(
+        "--violations", type=float, default=1.0, help="share of rule-breaking use (default 1)"
+    )
     args = parser.parse_args(argv)
 
     synthetic = _load_synthetic()
@@ -157,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         tile_footprints=args.tile_footprints,
         seed=args.seed,
         parcels_per_footprint=args.parcels_per_footprint,
+        ownership=args.ownership,
+        violations=args.violations,
     )
     n_tiles = 0
     while True:

@@ -145,10 +145,11 @@ def build_findings(
 
     rank = {code: i for i, code in enumerate(CATEGORIES)}
     df["_rank"] = df["category"].map(rank)
-    from landgis.order import pinyin_key
+    from landgis.order import pinyin_order
 
-    df["_street"] = df["street"].map(pinyin_key)  # for people: 城东 before 京泰路
-    df["_holder"] = df["holder"].map(pinyin_key)
+    for column in ("street", "holder"):  # for people: 城东 before 京泰路
+        rank = {name: i for i, name in enumerate(pinyin_order(df[column]))}
+        df[f"_{column}"] = df[column].map(lambda v, r=rank: r["" if v != v else str(v)])
     df = df.sort_values(["_rank", "_street", "_holder", "finding_id"], kind="stable")
     out = gpd.GeoDataFrame(df[[*COLUMNS, *EXTRA_COLUMNS]], geometry=df.geometry.values, crs=raw.crs)
     return out.reset_index(drop=True)

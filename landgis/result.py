@@ -179,7 +179,12 @@ class Audit:
         return write_shapefiles(self.findings, folder, layers=self._context_layers())
 
     def write_fieldkit(
-        self, outdir: str | Path, *, gcj02: bool = False, printlist: bool = True
+        self,
+        outdir: str | Path,
+        *,
+        gcj02: bool = False,
+        printlist: bool = True,
+        ledger: Any = None,
     ) -> dict[str, Path]:
         """Write the site-check kit per street: ``<street>.kmz`` and ``<street>.html``.
 
@@ -191,6 +196,10 @@ class Audit:
             KMZ coordinates in GCJ-02 (for apps on Gaode basemaps) instead of WGS84.
         printlist
             Also write the A4 print list with a small map per finding.
+        ledger
+            The case ledger (a :class:`~landgis.monitor.Ledger`, its file or URL) this
+            audit was entered into: the print list shows each finding's case number
+            (案件编号), as the return sheets do.
 
         Returns
         -------
@@ -198,6 +207,14 @@ class Audit:
             File name → path of every file written.
         """
         from landgis.present.kml import write_fieldkit
+
+        case_ids = None
+        if ledger is not None:
+            from landgis.monitor.ledger import Ledger
+
+            if not isinstance(ledger, Ledger):
+                ledger = Ledger(ledger, create=False, read_only=True)
+            case_ids = ledger.case_numbers()
 
         return write_fieldkit(
             self.findings,
@@ -207,6 +224,7 @@ class Audit:
             title=self.campaign.name,
             gcj02=gcj02,
             printlist=printlist,
+            case_ids=case_ids,
         )
 
     def map(

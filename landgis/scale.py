@@ -16,6 +16,7 @@ How the tiles stay exact, and what must fit in memory: ``docs/scale.md`` and
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -313,10 +314,12 @@ def _run_dask(tasks: Iterator[_Task], regrow, collect, *, client, say) -> None:
 
 
 def _worker_name() -> str:
+    """The Dask worker's address, or ``"local"`` (Dask is not even imported locally)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return "local"
     try:
-        from distributed import get_worker
-
-        return get_worker().address
+        return distributed.get_worker().address
     except Exception:
         return "local"
 

@@ -420,6 +420,26 @@ def first_case(ledger: Path) -> str:
     return Ledger(ledger, read_only=True).cases().case_id.iloc[0]
 
 
+def _poisoned_return(sheets: Path, ledger: Path):
+    """A street returns its sheet with poison in every column it may fill in."""
+    from openpyxl import load_workbook
+
+    from landgis.io.text_out import clean_text
+
+    path = sorted(sheets.glob("*.xlsx"))[0]
+    wb = load_workbook(path)
+    poison = clean_text(POISON, where="test")  # what a workbook can hold: ESC, [bold] …
+    ws = wb["核查反馈表"]
+    header = [c.value for c in ws[3]]
+    for name, value in (("处置说明", poison), ("责任人", ASTRAL), ("处置状态", "整改中")):
+        ws.cell(4, header.index(name) + 1).value = value
+    ws.cell(5, header.index("处置状态") + 1).value = poison  # not a status: reported
+    wb.save(path)
+    result = invoke("ledger", "import", path, "--ledger", ledger, ok=(2,))
+    assert "已导入 1 行" in " ".join(result.output.split())
+    return result
+
+
 POISON = "\x1b[31m城\x01东\x0b街\x1b道\ufffe[bold]"
 ASTRAL = "\U00020000" * 75
 
@@ -472,6 +492,11 @@ def test_every_command_on_a_poisoned_sample_ends_without_a_traceback(tmp_path):
         ),
         ("progress", lambda: invoke("progress", "--ledger", ledger, "-o", folder / "progress")),
         ("convert", lambda: invoke("convert", folder / "parcels.gpkg", folder / "p.txt")),
+        (
+            "ledger sheets",
+            lambda: invoke("ledger", "sheets", "--ledger", ledger, "-o", folder / "sheets"),
+        ),
+        ("ledger import", lambda: _poisoned_return(folder / "sheets", ledger)),
     ]
     for name, run in runs:
         run()

@@ -31,7 +31,7 @@ def test_readme_quick_start_commands():
 def test_import_pulls_in_no_optional_dependency():
     code = (
         "import sys, landgis; bad = [m for m in ('folium', 'rasterio', 'openpyxl', "
-        "'matplotlib', 'yaml') if m in sys.modules]; print(bad); sys.exit(bool(bad))"
+        "'matplotlib', 'yaml', 'psycopg') if m in sys.modules]; print(bad); sys.exit(bool(bad))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

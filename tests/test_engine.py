@@ -412,3 +412,24 @@ def test_a_survey_without_any_use():
     assert f.loc["A", "category"] == "idle_requisitioned"
     assert f.loc["A", "area_m2"] == pytest.approx(10000)
     assert f.loc["L", "category"] == "leased_in_unused"
+
+
+def test_nearest_own_parcel_by_index_equals_measuring_every_parcel(monkeypatch):
+    # Holders of many parcels look their nearest own parcel up in an R-tree; with the
+    # threshold raised every own parcel is measured: both must choose the same parcel.
+    import landgis.engine.core as core
+    from landgis.engine.layers import Layers
+    from landgis.testing.synthetic import make_park
+
+    parcels, footprints, _ = make_park(6_000, seed=5, ownership="skewed")
+    lay = Layers.from_frames(parcels, footprints, grid_size=1e-6)
+    rng = np.random.default_rng(0)
+    pick = rng.choice(len(lay.fgeom), 1_500, replace=False)
+    parts = shapely.buffer(lay.fgeom[pick], 3.0)  # parts reaching beyond their footprint
+    users = lay.fuser[pick]
+    by_index = core.nearest_own_parcel(parts, users, lay, 1e-6)
+    monkeypatch.setattr(core, "NEAREST_BY_INDEX", 10**9)
+    measured = core.nearest_own_parcel(parts, users, lay, 1e-6)
+    counts = np.bincount(lay.pholder[lay.pauth], minlength=len(lay.names))
+    assert (counts[users] > 16).sum() > 500  # the index path was really taken
+    np.testing.assert_array_equal(by_index, measured)

@@ -33,6 +33,7 @@ from landgis.cli.monitor import ledger as ledger_command
 from landgis.cli.monitor import progress as progress_command
 from landgis.errors import CRSError, SchemaError
 from landgis.monitor import Ledger, diff_rounds, diff_table, progress_report, write_diff
+from tests.conftest import LEDGER_BACKENDS, LedgerPlaces
 from tests.test_webmap import page_data
 
 X0, Y0 = 40_492_000.0, 3_596_000.0
@@ -293,12 +294,15 @@ def test_diff_csv_cells_are_safe(tmp_path):
 # ---------------------------------------------------------------------- progress
 
 
-@pytest.fixture(scope="module")
-def worked_ledger(tmp_path_factory):
-    """Three rounds with hand entries: see tests/test_ledger.py for the case story."""
+@pytest.fixture(scope="module", params=LEDGER_BACKENDS)
+def worked_ledger(request, tmp_path_factory):
+    """Three rounds with hand entries: see tests/test_ledger.py for the case story;
+    in an SQLite file and on the PostgreSQL test server."""
     from tests.test_ledger import three_rounds
 
-    return three_rounds(tmp_path_factory.mktemp("ledger") / "cases.sqlite")
+    places = LedgerPlaces(request.param, tmp_path_factory.mktemp("ledger"))
+    yield three_rounds(places())
+    places.close()
 
 
 VIOLATIONS = ["overuse_requisitioned", "overuse_leased", "outside_redline", "unleased_use",

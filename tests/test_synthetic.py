@@ -413,3 +413,33 @@ def test_naive_difference_leaves_slivers(park, derived):
             for ring in shapely.get_rings(part)[1:]:
                 slivers += shapely.area(shapely.polygons(ring)) < 1e-3
     assert slivers >= 10
+
+
+def test_skewed_ownership_has_big_holders_and_a_long_tail():
+    from landgis.testing.synthetic import make_park
+
+    parcels, footprints, _ = make_park(12_000, seed=3, ownership="skewed")
+    counts = parcels["holder"].value_counts()
+    # A few holders hold a large share each, most hold one to three parcels.
+    assert (counts >= 100).sum() >= 4
+    assert counts.iloc[:8].sum() >= 0.4 * len(parcels)
+    assert (counts <= 3).sum() >= 0.5 * len(counts)
+    # Users are renamed with their holders: use on one's own land stays own.
+    assert set(footprints["user"]) & set(counts.index[:4])
+
+
+def test_fewer_violations_put_most_footprints_inside_their_own_parcels():
+    import numpy as np
+    import shapely
+
+    from landgis.testing.synthetic import make_park
+
+    def inside_share(violations):
+        parcels, footprints, _ = make_park(6_000, seed=4, violations=violations)
+        own = parcels[parcels["tenure"] != "leased_in"]
+        tree = shapely.STRtree(np.asarray(own.geometry.values))
+        f, p = tree.query(np.asarray(footprints.geometry.values), predicate="covered_by")
+        mine = footprints["user"].to_numpy()[f] == own["holder"].to_numpy()[p]
+        return len(set(f[mine])) / len(footprints)
+
+    assert inside_share(0.1) > inside_share(1.0) + 0.15

@@ -132,8 +132,22 @@ def report(outdir: Path, quiet: bool) -> None:
     "shift WGS84 themselves (奥维互动地图 and Google Earth take the default WGS84).",
 )
 @click.option("--no-print", is_flag=True, help="Skip the A4 print lists (<street>.html).")
+@click.option(
+    "--ledger",
+    "ledger_path",
+    metavar="LEDGER",
+    help="The case ledger (file or postgresql://…) this audit was entered into: the print "
+    "lists show each finding's case number (案件编号), as the return sheets do.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Do not list the files written.")
-def fieldkit(outdir: Path, kitdir: Path | None, gcj02: bool, no_print: bool, quiet: bool) -> None:
+def fieldkit(
+    outdir: Path,
+    kitdir: Path | None,
+    gcj02: bool,
+    no_print: bool,
+    ledger_path: str | None,
+    quiet: bool,
+) -> None:
     """Write the site-check kit (外业核查包) of an earlier audit in OUTDIR, per street.
 
     <street>.kmz holds one placemark per finding (id and category as its name;
@@ -147,6 +161,11 @@ def fieldkit(outdir: Path, kitdir: Path | None, gcj02: bool, no_print: bool, qui
     from landgis.present.kml import write_fieldkit
 
     with handled():
+        case_ids = None
+        if ledger_path is not None:
+            from landgis.monitor.ledger import Ledger
+
+            case_ids = Ledger(ledger_path, create=False, read_only=True).case_numbers()
         layers = read_outputs(outdir)
         written = write_fieldkit(
             layers["findings"],
@@ -155,8 +174,8 @@ def fieldkit(outdir: Path, kitdir: Path | None, gcj02: bool, no_print: bool, qui
             footprints=layers["footprints"],
             gcj02=gcj02,
             printlist=not no_print,
+            case_ids=case_ids,
         )
     if not quiet:
         for path in written.values():
             say(f"wrote {path}")
-

@@ -20,20 +20,45 @@ from landgis.present.webmap import BASEMAPS
 __all__ = ["diff", "ledger", "progress"]
 
 _LEDGER_HELP = (
-    "The ledger file (SQLite). Default: $LANDGIS_LEDGER, else cases.sqlite in the current folder."
+    "The ledger: a file (SQLite), or a PostgreSQL database postgresql://user@host/db "
+    "(shared by an office; password from PGPASSWORD or the pgpass file rather than the URL). "
+    "Default: $LANDGIS_LEDGER, else cases.sqlite in the current folder."
 )
+
+
+class _LedgerTarget(click.ParamType):
+    """A ledger file (a path) or a PostgreSQL URL (kept as text: a path would fold its //)."""
+
+    name = "LEDGER"
+
+    def convert(self, value, param, ctx):
+        from landgis.monitor.store import is_server_url
+
+        if isinstance(value, Path) or not is_server_url(value):
+            path = Path(value)
+            if path.is_dir():
+                self.fail(f"{path}: is a folder; give the ledger file (e.g. cases.sqlite).")
+            return path
+        return str(value).strip()
 
 
 def _ledger_option(func):
     return click.option(
         "--ledger",
         "ledger_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=_LedgerTarget(),
         envvar="LANDGIS_LEDGER",
         default=Path("cases.sqlite"),
         show_default=True,
         help=_LEDGER_HELP,
     )(func)
+
+
+def _name(target) -> str:
+    """The ledger as messages name it: a server's URL without its password."""
+    from landgis.monitor.store import is_server_url, mask_url
+
+    return mask_url(target) if is_server_url(target) else str(target)
 
 
 def _matching_options(func):
@@ -159,12 +184,14 @@ def diff(
 
 @click.group(name="ledger")
 def ledger() -> None:
-    """The case ledger (案件台账): one file the office keeps from round to round.
+    """The case ledger (案件台账): one file — or a PostgreSQL database shared by an
+    office — kept from round to round.
 
     `ledger update` enters an audit round (persisting findings keep their case and
     everything entered by hand; resolved ones await confirmation; new ones open
     cases), `ledger set` records what people did, `ledger show` lists the cases,
-    `ledger export` writes them for Excel or GIS.
+    `ledger export` writes them for Excel or GIS, `ledger sheets` writes the
+    streets' return sheets (街道核查反馈表) and `ledger import` reads them back.
     """
 
 
@@ -197,7 +224,7 @@ def ledger() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 def ledger_update(
     outdir: Path,
-    ledger_path: Path,
+    ledger_path: Path | str,
     round_name,
     date,
     tolerance,
@@ -233,7 +260,7 @@ def ledger_update(
         relapses = int((events["kind"] == "relapse").sum())
         moved = int((events["kind"] == "reclassified").sum())
         _say(
-            f"{ledger_path}: round {latest['round']} ({latest['date']}): "
+            f"{_name(ledger_path)}: round {latest['round']} ({latest['date']}): "
             f"新立案 {counts.get('new', 0)} · 持续 {counts.get('persisting', 0)} · "
             f"待确认销号 {counts.get('resolved', 0)}"
             + (f" · 反弹 {relapses}" if relapses else "")
@@ -252,7 +279,7 @@ def ledger_update(
 )
 @click.option("--street", metavar="NAME", help="Only this street's cases.")
 @click.option("--group", metavar="NAME", help="Only this working group's cases.")
-def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
+def ledger_show(ledger_path: Path | str, case_id, status, street, group) -> None:
     """List the cases of the ledger (or one case with --case)."""
     from landgis.monitor.ledger import EVENT_KINDS_ZH, LEDGER_HEADERS_ZH, Ledger, LedgerError
 
@@ -262,7 +289,7 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
         if case_id is not None:
             one = cases[cases["case_id"] == case_id]
             if not len(one):
-                raise LedgerError(f"{ledger_path}: no case {case_id!r}.")
+                raise LedgerError(f"{book.location}: no case {case_id!r}.")
             history = book.history(case_id)
     out = _console()
     if case_id is not None:
@@ -286,7 +313,7 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
             table.add_row(*(_cell(v) for v in cells))
         out.print(table)
         return
-    table = Table(title=_cell(f"{ledger_path} — {len(cases)} 件"), title_justify="left")
+    table = Table(title=_cell(f"{_name(ledger_path)} — {len(cases)} 件"), title_justify="left")
     justify: JustifyMethod  # rich types the column alignments as literals
     for name, justify in (
         ("案件编号", "left"),
@@ -339,7 +366,7 @@ def ledger_show(ledger_path: Path, case_id, status, street, group) -> None:
 @click.option("--date", metavar="YYYY-MM-DD", help="Date of the action (default today).")
 @click.option("--by", metavar="NAME", help="Who enters it (default: the login name).")
 def ledger_set(
-    case_ids, ledger_path: Path, status, person, note, deadline, recovered, date, by
+    case_ids, ledger_path: Path | str, status, person, note, deadline, recovered, date, by
 ) -> None:
     """Record the status, responsible person, a note, a deadline or an amount of CASEs."""
     from landgis.monitor.ledger import Ledger
@@ -361,7 +388,7 @@ def ledger_set(
                 date=date,
                 by=by,
             )
-    _say(f"{ledger_path}: updated {', '.join(case_ids)}")
+    _say(f"{_name(ledger_path)}: updated {', '.join(case_ids)}")
 
 
 @ledger.command(name="export")
@@ -374,7 +401,7 @@ def ledger_set(
     show_default=True,
     help="Headers: Chinese or column codes.",
 )
-def ledger_export(target: Path, ledger_path: Path, lang: str) -> None:
+def ledger_export(target: Path, ledger_path: Path | str, lang: str) -> None:
     """Write the ledger to TARGET: .xlsx (cases, history, ids per round, rounds),
     .csv (the cases, for Excel) or .gpkg (the cases with geometry, for GIS)."""
     from landgis.monitor.ledger import Ledger
@@ -382,6 +409,82 @@ def ledger_export(target: Path, ledger_path: Path, lang: str) -> None:
     with handled():
         written = Ledger(ledger_path, create=False, read_only=True).export(target, lang=lang)
     _say(f"wrote {written}")
+
+
+@ledger.command(name="sheets")
+@_ledger_option
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the workbooks (created if missing).",
+)
+@click.option("--street", metavar="NAME", help="Only this street's sheet.")
+@click.option("--title", default="土地资源核查处置", show_default=True, help="Campaign name.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not list the files written.")
+def ledger_sheets(ledger_path, outdir: Path, street, title, quiet) -> None:
+    """Write the return sheets (街道核查反馈表): one workbook per street.
+
+    OUT/核查反馈表-<street>.xlsx lists the street's open cases (待核实, 整改中,
+    移交司法) and those awaiting its confirmation (待确认销号), locked, with the
+    columns the street fills in: 核查结果, 处置状态 (drop-down lists), 责任人, 处置说明,
+    完成日期.  Send each to its street; read the returned ones with `ledger import`.
+    """
+    from landgis.monitor.ledger import Ledger
+
+    with handled():
+        written = Ledger(ledger_path, create=False, read_only=True).write_sheets(
+            outdir, street=street, title=title
+        )
+    if not quiet:
+        for name, path in written.items():
+            _say(f"wrote {path} ({name})")
+
+
+@ledger.command(name="import")
+@click.argument(
+    "files", metavar="FILE...", nargs=-1, required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)  # fmt: skip
+@_ledger_option
+@click.option("--by", metavar="NAME", help="Who imports (default: the login name).")
+@click.option(
+    "--date",
+    metavar="YYYY-MM-DD",
+    help="Date of the rows without 完成日期 (default today).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only what was not imported.")
+def ledger_import(files, ledger_path, by, date, quiet) -> None:
+    """Read returned sheets (街道核查反馈表) into the ledger.
+
+    Each filled-in row that changes something becomes a dated event of its case
+    (status, person, a note with 核查结果 and 处置说明; the file, row and who
+    imported it).  Unknown case numbers, invalid values and dates, and edits of
+    cases that changed in the ledger since the sheet was written (conflicts) are
+    listed with file, row and column and not applied; the exit code is then 2.
+    Each file is one transaction; importing a file again changes nothing.
+    """
+    from landgis.monitor.ledger import Ledger
+
+    with handled():
+        book = Ledger(ledger_path, create=False)
+        report = book.import_sheets(list(files), by=by, date=date)
+    if not quiet or report.problems:
+        _say(
+            f"{book.location}: 已导入 {len(report.applied)} 行 · 无变化 {report.unchanged} 行 · "
+            f"未导入 {len(report.problems)} 处（{len(report.files)} 个文件）"
+        )
+    if report.problems:
+        table = Table(title="未导入（请核对后重新填写或用 ledger set 登记）", title_justify="left")
+        for name in ("文件", "行", "列", "内容", "问题"):
+            table.add_column(name)
+        for p in report.problems:
+            cells = (p.file, "" if p.row is None else p.row, p.column, p.value, p.message)
+            table.add_row(*(_cell(v) for v in cells))
+        _console().print(table)
+        raise SystemExit(2)
 
 
 @click.command(name="progress")
@@ -407,7 +510,7 @@ def ledger_export(target: Path, ledger_path: Path, lang: str) -> None:
 )
 @click.option("--title", default="土地资源核查处置 督查考评", show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-def progress(ledger_path: Path, outdir: Path, as_of, round_name, title, quiet) -> None:
+def progress(ledger_path: Path | str, outdir: Path, as_of, round_name, title, quiet) -> None:
     """Progress per working group and street (督查考评): open, overdue, disposed.
 
     Writes OUT/progress.html (charts and tables; opens offline) and

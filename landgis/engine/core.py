@@ -204,24 +204,18 @@ def apply_rules(
         ptree = shapely.STRtree(lay.pgeom)
 
         say("dissolving footprints per user")
-        pieces, piece_user, piece_first = _use_pieces(lay.fgeom, lay.fuser)
+        only = np.asarray(scope.parcels, dtype=bool)
+        label, piece_first = _use_groups(lay.fgeom, lay.fuser)
+        keep, owned = _in_scope(scope, lay, label, piece_first, ptree, only)
+        pieces = _use_pieces(lay.fgeom, label, keep)  # only the pieces the tile needs
+        piece_first, owned = piece_first[keep], owned[keep]
+        piece_user = lay.fuser[piece_first]
         # Pairs in (piece, parcel) order, not the tree's: each piece meets its
         # candidates in the same order whatever else the tree holds, so a
         # partition of the zone computes exactly what the whole zone does.
         k, p = ptree.query(pieces, predicate="intersects")
         order = np.lexsort((p, k))
         k, p = k[order], p[order]
-        only = np.asarray(scope.parcels, dtype=bool)
-        keep, owned = _in_scope(scope, pieces, lay.fgeom[piece_first], k, p)
-        new = np.cumsum(keep) - 1
-        pair = keep[k]
-        k, p = new[k[pair]], p[pair]
-        pieces, piece_user, piece_first, owned = (
-            pieces[keep],
-            piece_user[keep],
-            piece_first[keep],
-            owned[keep],
-        )
 
         say("overlaying use on red lines")
         use = _split_use(pieces, piece_user, k, p, lay, grid_size)
@@ -294,17 +288,21 @@ def apply_rules(
         return TileResult(raw=raw, pieces=piece_table, parcels=parcel_table)
 
 
-def _in_scope(scope: Scope, pieces, first_footprints, k, p):
-    """Pieces a partition needs (``keep``) and those it reports (``owned``).
+def _in_scope(scope: Scope, lay: Layers, label, first, ptree, only):
+    """Use pieces (footprint groups) a tile needs (``keep``) and those it reports
+    (``owned``): a piece is needed when the tile owns it or it meets a parcel the
+    tile reports.
 
     Raises :class:`Truncated` when a needed piece is not strictly inside the
     loaded region: a footprint beyond it might touch the piece.
     """
-    vertex = shapely.get_point(shapely.get_exterior_ring(_first_polygon(first_footprints)), 0)
+    vertex = shapely.get_point(shapely.get_exterior_ring(_first_polygon(lay.fgeom[first])), 0)
     owned = np.asarray(scope.owns(shapely.get_coordinates(vertex)), dtype=bool)
     keep = owned.copy()
-    keep[k[np.asarray(scope.parcels, dtype=bool)[p]]] = True
-    bounds = shapely.bounds(pieces)
+    if not keep.all():  # a piece meets a parcel when one of its footprints does
+        fi, pj = ptree.query(lay.fgeom, predicate="intersects")
+        keep[label[fi[only[pj]]]] = True
+    bounds = _group_bounds(shapely.bounds(lay.fgeom), label, len(first))
     x0, y0, x1, y1 = scope.region
     inside = (bounds[:, 0] > x0) & (bounds[:, 1] > y0) & (bounds[:, 2] < x1) & (bounds[:, 3] < y1)
     if (keep & ~inside).any():
@@ -325,22 +323,42 @@ def _first_polygon(geoms: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------ use pieces
 
 
-def _use_pieces(fgeom: np.ndarray, fuser: np.ndarray):
-    """Dissolve each user's footprints: union only the groups that touch."""
+def _use_groups(fgeom: np.ndarray, fuser: np.ndarray):
+    """Each user's footprints that touch, as groups: the label of each footprint's
+    group (groups numbered by their lowest footprint) and that lowest footprint."""
     n = len(fgeom)
     i, j = shapely.STRtree(fgeom).query(fgeom)  # boxes first: cheap
     same = (i < j) & (fuser[i] == fuser[j])
     i, j = i[same], j[same]
     meet = shapely.intersects(fgeom[i], fgeom[j])
     graph = coo_matrix((np.ones(meet.sum(), dtype=np.int8), (i[meet], j[meet])), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
+    n_groups, label = connected_components(graph, directed=False)
+    first = np.zeros(n_groups, dtype=np.intp)
+    first[label[::-1]] = np.arange(n)[::-1]  # lowest footprint index of each group
+    return label, first
+
+
+def _use_pieces(fgeom: np.ndarray, label: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The use pieces of the groups kept: each group's footprints unioned."""
+    mine = keep[label]
     # One user's footprints are only ever subtracted from, never from each
     # other: GEOS' floating overlay (with its own robust fallbacks) suffices and
     # is three times faster than snap-rounding here.
-    keys, pieces = grouped_union(fgeom, label, grid_size=None)
-    first = np.zeros(len(keys), dtype=np.intp)
-    first[label[::-1]] = np.arange(n)[::-1]  # lowest footprint index of each piece
-    return pieces, fuser[first], first
+    _, pieces = grouped_union(fgeom[mine], label[mine], grid_size=None)
+    return pieces
+
+
+def _group_bounds(bounds: np.ndarray, label: np.ndarray, n: int) -> np.ndarray:
+    """The bounding box of each of ``n`` groups (every label 0 … n−1 present)."""
+    if not n:
+        return np.zeros((0, 4))
+    order = np.argsort(label, kind="stable")
+    starts = np.r_[0, np.flatnonzero(np.diff(label[order])) + 1]
+    b = bounds[order]
+    return np.column_stack(
+        [np.minimum.reduceat(b[:, c], starts) for c in (0, 1)]
+        + [np.maximum.reduceat(b[:, c], starts) for c in (2, 3)]
+    )
 
 
 @dataclass

@@ -10,6 +10,7 @@ the file, the rows or column, and the fix.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import warnings
 from collections.abc import Mapping
@@ -635,14 +636,20 @@ def _check_coordinates_fit(gdf: gpd.GeoDataFrame, origin: str) -> None:
         )
 
 
-def _far_outside(crs, bounds: pd.DataFrame) -> np.ndarray:
-    """Rows whose bounds lie more than 10° beyond the CRS's area of use."""
+@functools.lru_cache(maxsize=32)
+def _to_degrees(crs_wkt: str):
+    """A transformer to WGS84 degrees (made once per CRS: it costs milliseconds)."""
     from pyproj import Transformer
 
+    return Transformer.from_crs(crs_wkt, "EPSG:4326", always_xy=True)
+
+
+def _far_outside(crs, bounds: pd.DataFrame) -> np.ndarray:
+    """Rows whose bounds lie more than 10° beyond the CRS's area of use."""
     area = crs.area_of_use
     if area is None:
         return np.zeros(len(bounds), dtype=bool)
-    to_degrees = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    to_degrees = _to_degrees(crs.to_wkt())
     out = np.zeros(len(bounds), dtype=bool)
     for x, y in (("minx", "miny"), ("maxx", "maxy")):
         with np.errstate(all="ignore"):

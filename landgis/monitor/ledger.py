@@ -1,4 +1,5 @@
-"""The case ledger (案件台账): one SQLite file the office keeps from round to round.
+"""The case ledger (案件台账): one SQLite file — or one PostgreSQL database for an office of
+many clerks — that the office keeps from round to round.
 
 Each finding of an audit becomes a *case* with a status, a responsible person,
 notes and dates.  A new audit round (:meth:`Ledger.update`) matches its
@@ -26,19 +27,24 @@ change runs in one ``BEGIN IMMEDIATE`` transaction (writers queue, readers are
 never blocked), the journal is write-ahead (WAL) with full sync, and the schema
 carries its version (table ``schema_version``) and an application id, so a
 GeoPackage or another SQLite file is never mistaken for a ledger.  WAL needs a
-local disk; on a network share open it with ``wal=False``.
+local disk; on a network share open it with ``wal=False`` — or keep the ledger on a
+database server: ``Ledger("postgresql://user@host/db")`` holds the same tables in
+PostgreSQL (PostGIS geometry, so QGIS opens the live ledger as a layer), writers
+queue through the server's transactions (:mod:`landgis.monitor.store`).
+
+Streets report back on return sheets (街道核查反馈表): :meth:`Ledger.write_sheets`
+writes one workbook per street, :meth:`Ledger.import_sheets` reads the returned
+ones into the ledger (:mod:`landgis.monitor.sheets`).
 """
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import datetime as dt
 import getpass
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -50,7 +56,12 @@ from landgis.crs import to_mu
 from landgis.errors import LandgisError, LedgerError
 from landgis.io.atomic import atomic_path
 from landgis.monitor.diff import STATUS_LABELS, as_findings, diff_rounds
+from landgis.monitor.store import APPLICATION_ID as APPLICATION_ID
+from landgis.monitor.store import CASE_COLUMNS, SCHEMA_VERSION, open_store
 from landgis.rules import CATEGORIES, codes
+
+if TYPE_CHECKING:
+    from landgis.monitor.sheets import ImportReport
 
 __all__ = [
     "CATEGORY_FAMILIES",
@@ -65,11 +76,6 @@ __all__ = [
     "Ledger",
     "LedgerError",
 ]
-
-#: Version of the file layout; :class:`Ledger` refuses files of a newer one.
-SCHEMA_VERSION = 1
-#: ``PRAGMA application_id`` of a ledger ("LGLD").
-APPLICATION_ID = 0x4C474C44
 
 #: Case statuses: English code → the Chinese word stored in the ledger.
 STATUSES: dict[str, str] = {
@@ -162,11 +168,14 @@ EVENT_KINDS_ZH = {
     "reclassified": "类别变更",
     "merged": "合并",
     "set": "人工登记",
+    "sheet": "反馈表导入",
 }
 #: Statuses of cases done with (已处置, 已销号): found again, they relapse (反弹).
 DONE_STATUSES = ("已处置", "已销号")
 #: Families of parcel-level categories: a case follows its parcel within its family.
 CATEGORY_FAMILIES: tuple[tuple[str, ...], ...] = (codes(family="leased_in"),)
+#: The statuses a person may give a case (已合并 is the system's).
+_BY_HAND = {code: zh for code, zh in STATUSES.items() if zh != MERGED}
 #: ``deadline_by_hand`` in the file: how the case's deadline was set.
 _DEADLINE_CODES = {0: "campaign", 1: "hand", 2: "round"}
 _CASE_FINDING_HEADERS_ZH = {
@@ -195,92 +204,6 @@ _ROUND_HEADERS_ZH = {
     "applied": "导入时间",
 }
 
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS schema_version (
-    version INTEGER NOT NULL,
-    applied TEXT NOT NULL,
-    landgis_version TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rounds (
-    seq INTEGER PRIMARY KEY,
-    round TEXT NOT NULL UNIQUE,
-    date TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT '',
-    findings INTEGER NOT NULL,
-    new INTEGER NOT NULL,
-    persisting INTEGER NOT NULL,
-    resolved INTEGER NOT NULL,
-    applied TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cases (
-    case_id TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL UNIQUE,
-    status TEXT NOT NULL CHECK (status IN ({", ".join(f"'{s}'" for s in STATUSES.values())})),
-    person TEXT NOT NULL DEFAULT '',
-    notes TEXT NOT NULL DEFAULT '',
-    category TEXT NOT NULL,
-    category_label TEXT NOT NULL DEFAULT '',
-    holder TEXT NOT NULL DEFAULT '',
-    other_holder TEXT NOT NULL DEFAULT '',
-    parcel_id TEXT NOT NULL DEFAULT '',
-    street TEXT NOT NULL DEFAULT '',
-    village TEXT NOT NULL DEFAULT '',
-    work_group TEXT NOT NULL DEFAULT '',
-    departments TEXT NOT NULL DEFAULT '',
-    action TEXT NOT NULL DEFAULT '',
-    area_m2 REAL,
-    area_mu REAL,
-    opened_area_m2 REAL,
-    amount_due REAL,
-    opened_amount_due REAL,
-    amount_recovered REAL,
-    deadline TEXT,
-    deadline_by_hand INTEGER NOT NULL DEFAULT 0,
-    opened TEXT NOT NULL,
-    opened_round TEXT NOT NULL,
-    last_seen TEXT NOT NULL,
-    last_round TEXT NOT NULL,
-    status_changed TEXT NOT NULL,
-    status_round TEXT NOT NULL,
-    closed TEXT,
-    finding_id TEXT NOT NULL DEFAULT '',
-    thin INTEGER NOT NULL DEFAULT 0,
-    lon REAL,
-    lat REAL,
-    geometry BLOB,
-    updated TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS case_findings (
-    case_id TEXT NOT NULL REFERENCES cases (case_id),
-    round TEXT NOT NULL REFERENCES rounds (round),
-    finding_id TEXT NOT NULL,
-    change TEXT NOT NULL,
-    area_m2 REAL,
-    PRIMARY KEY (case_id, round, finding_id)
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id TEXT NOT NULL REFERENCES cases (case_id),
-    at TEXT NOT NULL,
-    date TEXT NOT NULL,
-    round TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    status_from TEXT,
-    status_to TEXT,
-    person TEXT,
-    note TEXT,
-    by TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS cases_last_round ON cases (last_round);
-CREATE INDEX IF NOT EXISTS cases_status ON cases (status);
-CREATE INDEX IF NOT EXISTS events_case ON events (case_id);
-CREATE INDEX IF NOT EXISTS case_findings_round ON case_findings (round);
-"""
-
 #: Case columns refreshed from the survey in every round (never a person's entries).
 _SURVEYED = (
     "category_label",
@@ -304,16 +227,20 @@ _SURVEYED = (
 
 
 class Ledger:
-    """The case ledger in one SQLite file.
+    """The case ledger in one SQLite file, or in a PostgreSQL database.
 
     Parameters
     ----------
     path
-        The ledger file (e.g. ``cases.sqlite``).
+        The ledger file (e.g. ``cases.sqlite``), or the URL of a PostgreSQL
+        database with PostGIS (``postgresql://user[:password]@host[:port]/db``,
+        optionally ``?schema=NAME``, default schema ``landgis``; libpq's other
+        parameters such as ``sslmode`` pass through).  A password is never shown:
+        messages and :attr:`location` give the URL with ``***``.
     create
-        Create the file when missing (default).  With ``False`` a missing file
-        is an error (the CLI's ``show``/``set``/``export`` use this, so that a
-        mistyped name does not start an empty ledger).
+        Create the file (or the tables) when missing (default).  With ``False`` a
+        missing ledger is an error (the CLI's ``show``/``set``/``export`` use
+        this, so that a mistyped name does not start an empty ledger).
     timeout
         Seconds a writer waits for another one to finish before giving up.
     wal
@@ -325,12 +252,24 @@ class Ledger:
         ``export`` and ``progress`` do.  A ledger whose file or folder cannot be
         written (a CD, a read-only share, no permission) is opened read-only
         anyway; writing to it then raises a :class:`LedgerError` that says so.
+        On PostgreSQL: read-only transactions, and a user without the right to
+        change the tables opens the ledger read-only.
+
+    Attributes
+    ----------
+    path
+        The ledger file (``None`` for a ledger on PostgreSQL).
+    location
+        What messages call the ledger: the file, or the URL without its password.
+    backend
+        ``"sqlite"`` or ``"postgresql"``.
 
     Notes
     -----
     Every SQLite error becomes a :class:`LedgerError` naming the file: a damaged
     file (``PRAGMA quick_check`` fails when it is opened, or a page later) is
-    refused with the way to recover, never half-read.
+    refused with the way to recover, never half-read.  Every PostgreSQL error
+    becomes a :class:`LedgerError` naming the server and what to check.
 
     Examples
     --------
@@ -357,31 +296,24 @@ class Ledger:
         wal: bool = True,
         read_only: bool = False,
     ) -> None:
-        self.path = Path(path)
+        self._store = open_store(
+            path,
+            create=create,
+            timeout=timeout,
+            wal=wal,
+            read_only=read_only,
+            statuses=tuple(STATUSES.values()),
+        )
+        self.path: Path | None = self._store.path
+        self.location: str = self._store.location
+        self.backend: str = self._store.kind
         self.timeout = float(timeout)
         self.wal = wal
-        self.read_only = bool(read_only)
-        self._uri: str | None = None  # the read-only URI, once opened so
-        self._why_read_only = "opened read-only"
-        if not self.path.exists():
-            if not create or read_only:
-                raise LedgerError(
-                    f"{self.path}: no such ledger; start one with "
-                    f"`landgis ledger update OUTDIR --ledger {self.path}`."
-                )
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.read_only:
-            self._open_read_only()
-            return
-        try:
-            self._open()
-        except _CannotWrite as exc:
-            self._why_read_only = (
-                "a read-only medium, or no permission to write the file or its folder: "
-                f"{exc.__cause__}"
-            )
-            self.read_only = True
-            self._open_read_only()
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the ledger was opened (or could only be opened) for reading."""
+        return self._store.read_only
 
     # ------------------------------------------------------------------ public
 
@@ -443,22 +375,23 @@ class Ledger:
             if crs is None and frame.crs is not None:
                 _set_meta(con, "crs", frame.crs.to_wkt())
                 _set_meta(con, "crs_name", frame.crs.to_string())
+                con.set_crs(frame.crs)
                 crs = frame.crs
             last = con.execute("SELECT seq, round, date FROM rounds ORDER BY seq DESC").fetchone()
             seq = (last["seq"] if last else 0) + 1
             name = str(round).strip() if round is not None else f"R{seq}"
             if not name:
-                raise LedgerError(f"{self.path}: a round needs a name, e.g. --round 2024-09.")
+                raise LedgerError(f"{self.location}: a round needs a name, e.g. --round 2024-09.")
             taken = con.execute("SELECT date, applied FROM rounds WHERE round = ?", (name,))
             row = taken.fetchone()
             if row:
                 raise LedgerError(
-                    f"{self.path}: round {name!r} was already entered on {row['applied']} "
+                    f"{self.location}: round {name!r} was already entered on {row['applied']} "
                     f"(survey date {row['date']}); give the new round another name (--round)."
                 )
             if last and when.isoformat() < last["date"]:
                 raise LedgerError(
-                    f"{self.path}: round {name!r} is dated {when}, before the latest round "
+                    f"{self.location}: round {name!r} is dated {when}, before the latest round "
                     f"{last['round']!r} ({last['date']}); enter rounds in order."
                 )
             stamp = _now()
@@ -566,8 +499,8 @@ class Ledger:
             row = con.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
             if row is None:
                 raise LedgerError(
-                    f"{self.path}: no case {case_id!r}; `landgis ledger show --ledger "
-                    f"{self.path}` lists the cases."
+                    f"{self.location}: no case {case_id!r}; `landgis ledger show --ledger "
+                    f"{self.location}` lists the cases."
                 )
             current = self._latest_round(con)
             changes: dict[str, Any] = {"updated": _now()}
@@ -627,7 +560,6 @@ class Ledger:
             was set: ``campaign`` (工作方案时限), ``round`` (counted from the round
             that found the case) or ``hand`` (人工设定).
         """
-        query = "SELECT * FROM cases"
         where, args = [], []
         if status is not None:
             wanted = [_as_status(s) for s in ([status] if isinstance(status, str) else status)]
@@ -639,9 +571,13 @@ class Ledger:
         if group is not None:
             where.append("work_group = ?")
             args.append(group)
-        if where:
-            query += " WHERE " + " AND ".join(where)
         with self._read() as con:
+            query = "SELECT " + ", ".join(
+                con.geometry_out if c == "geometry" else c for c in CASE_COLUMNS
+            )
+            query += " FROM cases"
+            if where:
+                query += " WHERE " + " AND ".join(where)
             crs = self._crs(con)
             cursor = con.execute(query + " ORDER BY seq", args)
             rows = cursor.fetchall()
@@ -721,7 +657,7 @@ class Ledger:
         from landgis.present.csv import write_table
 
         path = Path(path)
-        if path.resolve() == self.path.resolve():
+        if self._store.is_file(path):
             raise LedgerError(f"{path}: is the ledger itself; export to another file.")
         suffix = path.suffix.lower()
         if suffix not in (".csv", ".xlsx", ".gpkg"):
@@ -754,11 +690,259 @@ class Ledger:
 
         return write_workbook(path, sheets, dates=LEDGER_DATE_COLUMNS)
 
+    def write_sheets(
+        self,
+        outdir: str | Path,
+        *,
+        street: str | None = None,
+        title: str = "土地资源核查处置",
+    ) -> dict[str, Path]:
+        """Write the return sheets (街道核查反馈表): one workbook per street.
+
+        Each lists the street's cases still to be worked on (待核实, 整改中, 移交司法)
+        or awaiting the street's confirmation (待确认销号) — case number, category,
+        holder, village, parcel, place, 亩, deadline, current status and person, all
+        locked — and the columns the street fills in: 核查结果 (属实/不属实/部分属实),
+        处置状态 (the ledger's statuses), 责任人, 处置说明, 完成日期, with drop-down
+        lists and a date check.  A hidden sheet keeps each case's last-change stamp,
+        so :meth:`import_sheets` can tell an edit made on a case that changed since.
+        See :mod:`landgis.monitor.sheets`.
+
+        Parameters
+        ----------
+        outdir
+            Folder for ``核查反馈表-<street>.xlsx`` (created).
+        street
+            Only this street (default: every street with such cases; cases without
+            a street go to ``未分街道``).
+        title
+            Campaign name, shown in the sheets' title.
+
+        Returns
+        -------
+        dict
+            Street → the workbook written.
+
+        Raises
+        ------
+        LedgerError
+            ``street`` has no cases in the ledger.
+        """
+        from landgis.io.paths import safe_filename
+        from landgis.monitor.sheets import write_return_sheet
+        from landgis.present.kml import NO_STREET  # the field kit's name for them
+
+        # The stamps before the cases: a change in between makes an edit of that case a
+        # conflict (safe), never an edit of values the street did not see applied.
+        with self._read() as con:
+            stamps = dict(
+                con.execute("SELECT case_id, MAX(id) FROM events GROUP BY case_id").fetchall()
+            )
+        cases = self.cases(status=[*OPEN_STATUSES, PENDING], geometry=False)
+        streets = cases["street"].fillna("").astype(str).replace("", NO_STREET)
+        if street is not None:
+            if street not in set(streets):
+                every = sorted(set(self.cases(geometry=False)["street"].replace("", NO_STREET)))
+                raise LedgerError(
+                    f"{self.location}: no open case in the street {street!r}; the streets "
+                    f"are {every}."
+                )
+            wanted = [street]
+        else:
+            wanted = sorted(set(streets))
+        outdir = Path(outdir)
+        outdir.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        taken: set[str] = set()
+        now = _now()
+        choices = list(_BY_HAND.values())
+        for name in wanted:
+            sel = cases[(streets == name).to_numpy()]
+            stem = safe_filename(f"核查反馈表-{name}", taken=taken)
+            written[name] = write_return_sheet(
+                outdir / f"{stem}.xlsx",
+                sel,
+                street=name,
+                statuses=choices,
+                stamps={c: int(stamps.get(c) or 0) for c in sel["case_id"]},
+                written=now,
+                ledger=self.location,
+                title=title,
+            )
+        return written
+
+    def import_sheets(
+        self,
+        files: str | Path | Sequence[str | Path],
+        *,
+        by: str | None = None,
+        date: dt.date | str | None = None,
+    ) -> ImportReport:
+        """Read returned sheets (街道核查反馈表) into the ledger.
+
+        Each filled-in row that changes something becomes one event of its case
+        (``sheet``, 反馈表导入): the status (处置状态), the responsible person
+        (责任人), and a line in the notes with the street, 核查结果 and 处置说明,
+        dated 完成日期 (or ``date``); the event names the file and row and who
+        imported it.  Not applied, and listed with file, row and column: unknown
+        case numbers (or cases not on that sheet), invalid results, statuses or
+        dates, and edits of a case that changed in the ledger since the sheet was
+        written (a conflict: someone else recorded something meanwhile — check and
+        enter it by hand with :meth:`set`).  Each file is one transaction: its valid
+        rows are applied together or, on any error, none.  A row whose values the
+        ledger already holds changes nothing, so importing a file twice changes
+        nothing.
+
+        Parameters
+        ----------
+        files
+            The returned workbooks.
+        by
+            Who imports (default: the login name); kept in the history.
+        date
+            Date of the rows without 完成日期 (default today).
+
+        Returns
+        -------
+        ImportReport
+            Rows applied, rows unchanged, problems.
+
+        Raises
+        ------
+        LedgerError
+            A file cannot be read or is not a return sheet (nothing of it applied;
+            files before it stay imported).
+        """
+        from landgis.monitor.sheets import ImportReport, SheetProblem, read_return_sheet
+
+        paths = [Path(files)] if isinstance(files, str | Path) else [Path(f) for f in files]
+        day = (_as_date(date, "date") or dt.date.today()).isoformat()
+        by = by if by is not None else _login()
+        report = ImportReport()
+        for path in paths:
+            sheet = read_return_sheet(path, statuses=_BY_HAND)
+            report.files.append(str(path))
+            problems = list(sheet.problems)
+            applied: list[dict[str, Any]] = []
+            unchanged = 0
+            with self._write() as con:
+                current = self._latest_round(con)
+                rows = [r for r in sheet.rows if not r.problems]
+                ids = sorted({r.case_id for r in rows})
+                found: dict[str, Any] = {}
+                stamps: dict[str, int] = {}
+                for chunk in range(0, len(ids), 500):
+                    part = ids[chunk : chunk + 500]
+                    marks = ", ".join("?" * len(part))
+                    for row in con.execute(
+                        f"SELECT case_id, status, person, notes FROM cases "
+                        f"WHERE case_id IN ({marks})",
+                        part,
+                    ).fetchall():
+                        found[row["case_id"]] = row
+                    stamps.update(
+                        con.execute(
+                            f"SELECT case_id, MAX(id) FROM events WHERE case_id IN ({marks}) "
+                            "GROUP BY case_id",
+                            part,
+                        ).fetchall()
+                    )
+                for row in rows:
+                    case = found.get(row.case_id)
+                    if case is None or row.case_id not in sheet.stamps:
+                        why = (
+                            "台账中没有这个案件编号"
+                            if case is None
+                            else "这个案件不在本表中（案件编号被改动？）"
+                        )
+                        problems.append(
+                            SheetProblem(
+                                sheet.file, row.row, "案件编号", row.case_id, why, "unknown_case"
+                            )
+                        )
+                        continue
+                    text = _sheet_note(sheet.street, row)
+                    changes: dict[str, Any] = {}
+                    said: list[str] = []
+                    when = row.date.isoformat() if row.date else day
+                    if row.status and row.status != case["status"]:
+                        changes.update(_status_change(row.status, when, current))
+                        said.append(f"处置状态 {case['status']} → {row.status}")
+                    if row.person and row.person != case["person"]:
+                        changes["person"] = row.person
+                        said.append(f"责任人 {case['person'] or '（空）'} → {row.person}")
+                    lines = [line.split("：", 1)[-1] for line in case["notes"].splitlines()]
+                    if text and text not in lines:
+                        changes["notes"] = _append(case["notes"], f"{when}：{text}")
+                        said.append(text)
+                    if not changes:
+                        unchanged += 1
+                        continue
+                    stamp = int(stamps.get(row.case_id) or 0)
+                    if stamp != sheet.stamps[row.case_id]:
+                        for column in row.edited:
+                            value = {
+                                "核查结果": row.result,
+                                "处置状态": row.status,
+                                "责任人": row.person,
+                                "处置说明": row.note,
+                                "完成日期": row.date.isoformat() if row.date else "",
+                            }[column]
+                            problems.append(
+                                SheetProblem(
+                                    sheet.file,
+                                    row.row,
+                                    column,
+                                    value,
+                                    "冲突：写出本表后台账中该案件已有变更，未导入；"
+                                    "请核对后用 ledger set 登记",
+                                    "conflict",
+                                )
+                            )
+                        continue
+                    changes["updated"] = _now()
+                    _update(con, row.case_id, changes)
+                    note = f"{sheet.file} 第 {row.row} 行：" + "；".join(said)
+                    _event(
+                        con,
+                        row.case_id,
+                        "sheet",
+                        round=current,
+                        date=when,
+                        status_from=case["status"] if "status" in changes else None,
+                        status_to=changes.get("status"),
+                        person=changes.get("person"),
+                        note=note,
+                        by=by,
+                    )
+                    stamps[row.case_id] = -1  # a second row of the case in this file conflicts
+                    applied.append(
+                        {
+                            "file": sheet.file,
+                            "row": row.row,
+                            "case_id": row.case_id,
+                            "changes": note,
+                        }
+                    )
+            report.applied += applied
+            report.unchanged += unchanged
+            report.problems += sorted(problems, key=lambda p: (p.row or 0, p.column))
+        return report
+
+    def case_numbers(self) -> dict[str, str]:
+        """Finding id → case number, over every round (the latest round wins).
+
+        The field kit's print list shows these numbers next to the findings
+        (``landgis fieldkit OUTDIR --ledger L``), the same as on the return sheets.
+        """
+        ids = self.case_findings()
+        return dict(zip(ids["finding_id"], ids["case_id"], strict=True))
+
     def __repr__(self) -> str:
         with self._read() as con:
             n = con.execute("SELECT COUNT(*) FROM cases").fetchone()[0]
             r = con.execute("SELECT COUNT(*) FROM rounds").fetchone()[0]
-        return f"<landgis.Ledger {self.path}: {n} cases, {r} rounds>"
+        return f"<landgis.Ledger {self.location}: {n} cases, {r} rounds>"
 
     # ------------------------------------------------------------------ cases
 
@@ -787,10 +971,8 @@ class Ledger:
             note = "【系统】图斑狭长，宽度不足匹配容差，可能为测量偏差，请核实"
             values["notes"] = f"{day}：{note}"
         cols = ", ".join(values)
-        con.execute(
-            f"INSERT INTO cases ({cols}) VALUES ({', '.join('?' * len(values))})",
-            list(values.values()),
-        )
+        marks = ", ".join(con.geometry_in if k == "geometry" else "?" for k in values)
+        con.execute(f"INSERT INTO cases ({cols}) VALUES ({marks})", list(values.values()))
         due = f"完成时限 {deadline}（{DEADLINE_BASES['round']}）" if code == 2 else None
         _event(
             con,
@@ -902,7 +1084,7 @@ class Ledger:
         已销号 (a relapse, 反弹), 不予认定 (stays dismissed) — in any round."""
         done = ", ".join(f"'{s}'" for s in CLOSED_STATUSES)
         rows = con.execute(
-            "SELECT case_id, category, holder, parcel_id, area_m2, geometry FROM cases "
+            f"SELECT case_id, category, holder, parcel_id, area_m2, {con.geometry_out} FROM cases "
             f"WHERE status != ? AND (last_round = ? OR status = ? OR status IN ({done}))",
             (MERGED, last_round or "", PENDING),
         ).fetchall()
@@ -919,222 +1101,23 @@ class Ledger:
             crs=crs,
         )
 
-    # ------------------------------------------------------------------ sqlite
-
-    def _connect(self) -> sqlite3.Connection:
-        target = self._uri if self._uri is not None else self.path
-        try:
-            con = sqlite3.connect(
-                target, timeout=self.timeout, isolation_level=None, uri=self._uri is not None
-            )
-        except sqlite3.Error as exc:
-            raise self._error(exc, "cannot open the ledger") from exc
-        con.row_factory = sqlite3.Row
-        try:
-            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            con.execute("PRAGMA foreign_keys = ON")
-            if self._uri is None:
-                con.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as exc:
-            con.close()
-            raise self._error(exc, "cannot open the ledger") from exc
-        return con
-
-    def _check(self, con: sqlite3.Connection) -> builtins.set[str]:  # set is Ledger.set here
-        """The file is a ledger (or empty) and undamaged; returns its tables."""
-        try:
-            app = con.execute("PRAGMA application_id").fetchone()[0]
-            tables = {
-                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-        except sqlite3.Error as exc:
-            raise self._error(exc, "cannot read the ledger") from exc
-        if app != APPLICATION_ID and (app or tables):
-            what = "a GeoPackage" if app == 0x47504B47 else "another SQLite database"
-            raise LedgerError(
-                f"{self.path}: is {what}, not a landgis ledger; give the ledger file "
-                "(e.g. cases.sqlite) or a new file name to start one."
-            )
-        try:
-            problems = [r[0] for r in con.execute("PRAGMA quick_check(3)")]
-        except sqlite3.Error as exc:
-            raise self._error(exc, "cannot read the ledger") from exc
-        if problems != ["ok"]:
-            first = str(problems[0]).strip().splitlines()[0]
-            raise self._damaged(f"database disk image is malformed: {first}")
-        return tables
-
-    def _open(self) -> None:
-        """Check the file is a ledger of a version this landgis reads; create it if empty."""
-        from landgis._version import __version__
-
-        try:
-            con = self._connect()
-        except LedgerError as exc:
-            if _cannot_write(exc.__cause__):
-                raise _CannotWrite() from exc.__cause__
-            raise
-        try:
-            self._check(con)
-            mode = "WAL" if self.wal else "DELETE"
-            current = con.execute("PRAGMA journal_mode").fetchone()[0]
-            if current.upper() != mode:
-                con.execute(f"PRAGMA journal_mode = {mode}")
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        con.execute(statement)
-                versions = [r[0] for r in con.execute("SELECT version FROM schema_version")]
-                if not versions:
-                    con.execute(
-                        "INSERT INTO schema_version VALUES (?, ?, ?)",
-                        (SCHEMA_VERSION, _now(), __version__),
-                    )
-                    _set_meta(con, "created", _now())
-                    con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                elif max(versions) > SCHEMA_VERSION:
-                    raise self._too_new(max(versions))
-                con.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    con.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            if _cannot_write(exc):
-                raise _CannotWrite() from exc
-            raise self._error(exc, "cannot open the ledger") from exc
-        except LedgerError as exc:
-            if _cannot_write(exc.__cause__):
-                raise _CannotWrite() from exc.__cause__
-            raise
-        finally:
-            con.close()
-
-    def _open_read_only(self) -> None:
-        """Open without writing anything: ``mode=ro``, or ``immutable`` where the WAL
-        index cannot be created (a read-only folder)."""
-        base = self.path.resolve().as_uri()
-        for query in ("?mode=ro", "?mode=ro&immutable=1"):
-            self._uri = base + query
-            try:
-                con = self._connect()
-                try:
-                    tables = self._check(con)
-                    if "schema_version" not in tables:
-                        raise LedgerError(
-                            f"{self.path}: is empty, not a landgis ledger yet; start one with "
-                            f"`landgis ledger update OUTDIR --ledger {self.path}`."
-                        )
-                    versions = [r[0] for r in con.execute("SELECT version FROM schema_version")]
-                finally:
-                    con.close()
-            except LedgerError as exc:
-                cause = exc.__cause__
-                if (
-                    query.endswith("ro")
-                    and isinstance(cause, sqlite3.Error)
-                    and _code(cause) == _SQLITE_CANTOPEN
-                ):
-                    continue  # a WAL file in a folder where its index cannot be made
-                raise
-            except sqlite3.Error as exc:
-                raise self._error(exc, "cannot read the ledger") from exc
-            if versions and max(versions) > SCHEMA_VERSION:
-                raise self._too_new(max(versions))
-            return
+    # ------------------------------------------------------------------ storage
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: taken at once (BEGIN IMMEDIATE), so concurrent writers
-        queue instead of failing half-way; rolled back on any error."""
-        if self.read_only:
-            raise LedgerError(
-                f"{self.path}: is read-only ({self._why_read_only}); nothing was changed. "
-                "Reading works (ledger show, export, progress); to record changes, copy the "
-                "file to a folder you can write and use that copy."
-            )
-        con = self._connect()
-        try:
-            try:
-                con.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if _code(exc) in (_SQLITE_BUSY, _SQLITE_LOCKED):
-                    raise LedgerError(
-                        f"{self.path}: the ledger stayed locked by another writer for "
-                        f"{self.timeout:g} s ({exc}); try again."
-                    ) from exc
-                raise
-            try:
-                yield con
-                con.execute("COMMIT")
-            except BaseException:
-                if con.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        con.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:  # locked, read-only, damaged, disk full …
-            raise self._error(exc, "nothing was changed") from exc
-        finally:
-            con.close()
-
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        con = self._connect()
-        try:
-            con.execute("BEGIN")  # one consistent snapshot
+    def _write(self) -> Iterator[Any]:
+        """One write transaction: writers queue, readers are not blocked; rolled back on
+        any error (:mod:`landgis.monitor.store`)."""
+        with self._store.write() as con:
             yield con
-            con.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise self._error(exc, "cannot read the ledger") from exc
-        finally:
-            con.close()
 
-    def _error(self, exc: sqlite3.Error, doing: str) -> LedgerError:
-        """An SQLite error as a message that names the file and what to do."""
-        code = _code(exc)
-        if code in (_SQLITE_CORRUPT, _SQLITE_FORMAT):
-            return self._damaged(str(exc))
-        if code == _SQLITE_NOTADB:
-            return LedgerError(
-                f"{self.path}: not a landgis ledger ({exc}); give the path of the ledger "
-                "file (e.g. cases.sqlite) or a new file name to start one."
-            )
-        if code in (_SQLITE_READONLY, _SQLITE_PERM):
-            return LedgerError(
-                f"{self.path}: is read-only ({exc}); nothing was changed. Reading works "
-                "(ledger show, export, progress); to record changes, copy the file to a "
-                "folder you can write and use that copy."
-            )
-        if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
-            return LedgerError(
-                f"{self.path}: the ledger is locked by another process ({exc}); {doing}. Try again."
-            )
-        if code == _SQLITE_FULL:
-            return LedgerError(f"{self.path}: the disk is full ({exc}); {doing}.")
-        if code == _SQLITE_CANTOPEN:
-            return LedgerError(
-                f"{self.path}: cannot open the ledger file ({exc}); check that the file and "
-                "its folder exist and may be read."
-            )
-        if code == _SQLITE_IOERR:
-            return LedgerError(f"{self.path}: the file cannot be read or written ({exc}); {doing}.")
-        return LedgerError(f"{self.path}: {doing} ({exc}).")
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Any]:
+        """One consistent snapshot for reading."""
+        with self._store.read() as con:
+            yield con
 
     def _damaged(self, detail: str) -> LedgerError:
-        return LedgerError(
-            f"{self.path}: the ledger file is damaged ({detail}); nothing was read or changed. "
-            f"Restore it from a backup; `sqlite3 {self.path} .recover` copies out what is "
-            "left, and each round's audit folder can be entered again with "
-            "`landgis ledger update`."
-        )
-
-    def _too_new(self, version: int) -> LedgerError:
-        return LedgerError(
-            f"{self.path}: ledger schema version {version} is newer than this "
-            f"landgis reads ({SCHEMA_VERSION}); upgrade landgis (pip install -U landgis)."
-        )
+        return self._store.damaged(detail)
 
     def _crs(self, con):
         from pyproj import CRS
@@ -1153,34 +1136,6 @@ class Ledger:
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-# SQLite's primary result codes (https://sqlite.org/rescode.html).
-_SQLITE_PERM = 3
-_SQLITE_BUSY = 5
-_SQLITE_LOCKED = 6
-_SQLITE_READONLY = 8
-_SQLITE_IOERR = 10
-_SQLITE_CORRUPT = 11
-_SQLITE_FULL = 13
-_SQLITE_CANTOPEN = 14
-_SQLITE_FORMAT = 24
-_SQLITE_NOTADB = 26
-
-
-class _CannotWrite(Exception):
-    """Opening for writing failed because the file or its folder is read-only."""
-
-
-def _cannot_write(exc: BaseException | None) -> bool:
-    """The error of a file (or its folder, for the WAL index) that cannot be written."""
-    return _code(exc) in (_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_PERM)
-
-
-def _code(exc: BaseException | None) -> int | None:
-    """The primary SQLite result code of an error (its extended code's low byte)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
 
 
 def _surveyed(row) -> dict[str, Any]:
@@ -1288,8 +1243,8 @@ def _record_findings(con, case_id, round_name, row, change) -> None:
     ids = [i for i in row["new_id"].split(";") if i]
     for fid in ids:
         con.execute(
-            "INSERT OR IGNORE INTO case_findings (case_id, round, finding_id, change, area_m2) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO case_findings (case_id, round, finding_id, change, area_m2) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (case_id, round, finding_id) DO NOTHING",
             (
                 case_id,
                 round_name,
@@ -1306,7 +1261,7 @@ def _status_change(status: str, day: str, round_name: str) -> dict[str, Any]:
 
 
 def _update(con, case_id: str, changes: dict[str, Any]) -> None:
-    cols = ", ".join(f"{k} = ?" for k in changes)
+    cols = ", ".join(f"{k} = {con.geometry_in if k == 'geometry' else '?'}" for k in changes)
     con.execute(f"UPDATE cases SET {cols} WHERE case_id = ?", [*changes.values(), case_id])
 
 
@@ -1331,7 +1286,23 @@ def _event(
 
 
 def _set_meta(con, key: str, value: str) -> None:
-    con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    con.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+def _sheet_note(street: str, row) -> str:
+    """The line a returned sheet's row adds to the case's notes (empty: none)."""
+    parts = []
+    if row.result:
+        parts.append(f"核查结果：{row.result}")
+    if row.note:
+        parts.append(row.note)
+    if not parts:
+        return ""
+    return f"【{street or '街道'}反馈】" + "；".join(parts)
 
 
 def _append(notes: str, line: str) -> str:

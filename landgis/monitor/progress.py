@@ -292,7 +292,8 @@ def progress_report(
     Parameters
     ----------
     ledger
-        A :class:`~landgis.monitor.ledger.Ledger` or the path of its file.
+        A :class:`~landgis.monitor.ledger.Ledger`, the path of its file or the URL
+        of its PostgreSQL database.
     as_of
         The day overdue is judged on (default today): an open case whose
         deadline is before it is overdue.
@@ -326,7 +327,7 @@ def progress_report(
         round = rounds["round"].iloc[-1] if len(rounds) else ""
     elif round not in set(rounds["round"]):
         raise LedgerError(
-            f"{ledger.path}: no round {round!r}; the rounds are {list(rounds['round'])}."
+            f"{ledger.location}: no round {round!r}; the rounds are {list(rounds['round'])}."
         )
     latest = rounds["round"].iloc[-1] if len(rounds) else ""
     every = ledger.cases()

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,15 @@ from landgis.io.text_out import clean_text, counted
 from landgis.present.csv import findings_table
 from landgis.present.units import EXCEL_FORMATS, unit_of
 
-__all__ = ["fill_sheet", "save_workbook", "sheet_title", "write_workbook", "write_xlsx"]
+__all__ = [
+    "FormColumn",
+    "fill_sheet",
+    "save_workbook",
+    "sheet_title",
+    "write_form",
+    "write_workbook",
+    "write_xlsx",
+]
 
 
 @counted
@@ -73,6 +82,144 @@ def write_workbook(
         marks = (highlight or {}).get(name)
         fill_sheet(wb.create_sheet(sheet_title(name)), table, dates=dates, highlight=marks)
     return save_workbook(wb, path)
+
+
+@dataclass(frozen=True)
+class FormColumn:
+    """An input column of a form (:func:`write_form`): people fill it in.
+
+    Attributes
+    ----------
+    name
+        The header.
+    choices
+        The values a drop-down list offers (data validation refuses others); empty: free
+        text.
+    date
+        A date column: cells formatted as dates, validation refuses what is not a date.
+    width
+        Column width in characters.
+    prompt
+        Shown when a cell of the column is selected.
+    """
+
+    name: str
+    choices: tuple[str, ...] = ()
+    date: bool = False
+    width: float = 14
+    prompt: str = ""
+
+
+@counted
+def write_form(
+    path: str | Path,
+    table,
+    inputs: Sequence[FormColumn],
+    *,
+    sheet: str,
+    title: str = "",
+    note: str = "",
+    hidden: Mapping[str, Any] | None = None,
+    dates: Collection[str] = (),
+) -> Path:
+    """Write a form to fill in: ``table``'s columns locked, ``inputs`` open, atomically.
+
+    The sheet ``sheet`` holds a title line, a note line, the header and one row per
+    row of ``table`` (written as :func:`fill_sheet` writes, never a formula), then the
+    empty ``inputs`` columns: cells unlocked, drop-down lists for their choices and a
+    date check for date columns (Excel's data validation), and the sheet protected
+    (no password: it guards against slips, not people) so the given columns cannot be
+    changed by mistake; filtering and column widths stay free.  ``hidden`` sheets
+    (name → table) are written *very hidden* (not listed by Excel's 取消隐藏) and
+    protected: what the program that reads the form back needs.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet_title(sheet)
+    row = 1
+    if title:
+        ws.cell(row=1, column=1, value=_clean(title)).font = Font(bold=True, size=13)
+        row += 1
+    if note:
+        ws.cell(row=row, column=1, value=_clean(note)).font = Font(color="555555", size=9)
+        row += 1
+    header = row
+    fill_sheet(ws, table, row=header, freeze=False, dates=dates)
+    given = len(table.columns)
+    last = header + len(table)
+    fill = PatternFill("solid", start_color="FFF2CC", end_color="FFF2CC")  # to fill in
+    open_cell = Protection(locked=False)
+    for k, column in enumerate(inputs, start=given + 1):
+        letter = get_column_letter(k)
+        head = ws.cell(row=header, column=k, value=_clean(column.name))
+        head.font, head.data_type, head.fill = Font(bold=True), "s", fill
+        ws.column_dimensions[letter].width = column.width
+        for r in range(header + 1, last + 1):
+            cell = ws.cell(row=r, column=k)
+            cell.protection = open_cell
+            cell.fill = fill
+            cell.alignment = Alignment(wrap_text=not column.choices and not column.date)
+            if column.date:
+                cell.number_format = "yyyy-mm-dd"
+        if last <= header:
+            continue
+        cells = f"{letter}{header + 1}:{letter}{last}"
+        if column.choices:
+            dv = DataValidation(
+                type="list",
+                formula1='"' + ",".join(_clean(c) for c in column.choices) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=_clean(column.name),
+                error=_clean(f"请从列表中选择：{'、'.join(column.choices)}"),
+            )
+        elif column.date:
+            dv = DataValidation(
+                type="date",
+                operator="between",
+                formula1="DATE(2000,1,1)",
+                formula2="DATE(2100,12,31)",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=_clean(column.name),
+                error="请填写日期，如 2024-10-01",
+            )
+        else:
+            dv = DataValidation(allow_blank=True)
+        if column.prompt:
+            dv.promptTitle, dv.prompt, dv.showInputMessage = (
+                _clean(column.name),
+                _clean(column.prompt),
+                True,
+            )
+        dv.add(cells)
+        ws.add_data_validation(dv)
+    ws.freeze_panes = ws.cell(row=header + 1, column=2)
+    ws.auto_filter.ref = f"A{header}:{get_column_letter(given + len(inputs))}{max(last, header)}"
+    _protect(ws)
+    for name, extra in (hidden or {}).items():
+        other = wb.create_sheet(sheet_title(name))
+        fill_sheet(other, extra, freeze=False)
+        other.sheet_state = "veryHidden"
+        _protect(other)
+    return save_workbook(wb, path)
+
+
+def _protect(ws) -> None:
+    """Sheet protection without a password; filtering and widths stay allowed."""
+    ws.protection.sheet = True
+    ws.protection.autoFilter = False
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
 
 
 def sheet_title(name: str) -> str:

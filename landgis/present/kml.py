@@ -170,6 +170,7 @@ def write_fieldkit(
     title: str = "土地资源核查处置",
     gcj02: bool = False,
     printlist: bool = True,
+    case_ids: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
     """Per street: ``<street>.kmz`` and the printable list ``<street>.html``.
 
@@ -187,6 +188,9 @@ def write_fieldkit(
         KMZ coordinates in GCJ-02 instead of WGS84 (the printed list always gives WGS84).
     printlist
         Also write the HTML print view.
+    case_ids
+        Finding id → case number of the case ledger, printed in the print view
+        (the numbers of the return sheets).
 
     Returns
     -------
@@ -211,6 +215,7 @@ def write_fieldkit(
                 street=street,
                 parcels=parcels,
                 footprints=footprints,
+                case_ids=case_ids,
             )
     return written
 

@@ -17,6 +17,7 @@ import base64
 import datetime as dt
 import html
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -68,6 +69,7 @@ def printlist_html(
     footprints: gpd.GeoDataFrame | None = None,
     maps: bool = True,
     date: dt.date | None = None,
+    case_ids: Mapping[str, str] | None = None,
 ) -> str:
     """The print view of ``findings`` as one self-contained HTML document.
 
@@ -83,6 +85,10 @@ def printlist_html(
         Draw the small maps (PNG, matplotlib).
     date
         Date printed in the header (today by default).
+    case_ids
+        Finding id → case number (案件编号) of the case ledger
+        (:meth:`Ledger.case_numbers <landgis.monitor.ledger.Ledger.case_numbers>`):
+        printed with each finding, the same numbers as on the return sheets.
 
     Returns
     -------
@@ -115,8 +121,10 @@ def printlist_html(
         )
         area_mu = _num(row.area_mu)
         place = "".join(cell_text(v) for v in (row.street, row.village)) or "—"
+        case = (case_ids or {}).get(cell_text(row.finding_id), "")
+        case_cell = f"<td>{esc(case)}</td>" if case_ids is not None else ""
         index_rows.append(
-            f"<tr><td>{n}</td><td>{esc(cell_text(row.finding_id))}</td><td>{esc(label)}</td>"
+            f"<tr><td>{n}</td>{case_cell}<td>{esc(cell_text(row.finding_id))}</td><td>{esc(label)}</td>"
             f"<td>{esc(cell_text(row.holder))}</td><td>{esc(place)}</td>"
             f"<td class='num'>{area_mu:.2f}</td><td>{esc(cell_text(row.deadline))}</td></tr>"
         )
@@ -130,6 +138,7 @@ def printlist_html(
         lon, lat = _num(getattr(row, "lon", np.nan)), _num(getattr(row, "lat", np.nan))
         coords = f"{lon:.6f}, {lat:.6f}" if np.isfinite(lon) and np.isfinite(lat) else "—"
         items = [
+            ("案件编号", case),
             ("权利人/使用人", cell_text(row.holder)),
             ("宗地代码", cell_text(row.parcel_id)),
             ("相关权利人", cell_text(row.other_holder)),
@@ -143,7 +152,8 @@ def printlist_html(
         dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items if v)
         cards.append(
             f"<article style='border-left-color:{color}'>{image}<div>"
-            f"<h2>{n}. <span class='id'>{esc(cell_text(row.finding_id))}</span> "
+            f"<h2>{n}. <span class='id'>{esc(case + ' · ' if case else '')}"
+            f"{esc(cell_text(row.finding_id))}</span> "
             f"<span style='color:{color}'>■</span> {esc(label)}</h2><dl>{dl}</dl>"
             "<div class='notes'>核查情况 <span style='min-width:60mm'></span><br>"
             "核查人 <span></span> 日期 <span></span></div></div></article>"
@@ -155,7 +165,8 @@ def printlist_html(
         f"{'，' + esc(summed) if summed else ''} · 打印日期 {date.isoformat()} · 坐标 WGS84</div>"
         "<div class='hint'>打印：Ctrl+P（A4 纵向）。小图中彩色为问题范围，细线为红线，"
         "灰色为实际使用。</div></header>"
-        "<table class='index'><thead><tr><th>#</th><th>编号</th><th>问题类别</th>"
+        "<table class='index'><thead><tr><th>#</th>"
+        f"{'<th>案件编号</th>' if case_ids is not None else ''}<th>编号</th><th>问题类别</th>"
         "<th>权利人/使用人</th><th>位置</th><th>亩</th><th>完成时限</th></tr></thead>"
         f"<tbody>{''.join(index_rows)}</tbody></table>"
         f"{''.join(cards)}</body></html>\n"
@@ -172,11 +183,18 @@ def write_printlist(
     parcels: gpd.GeoDataFrame | None = None,
     footprints: gpd.GeoDataFrame | None = None,
     maps: bool = True,
+    case_ids: Mapping[str, str] | None = None,
 ) -> Path:
     """Write :func:`printlist_html` to ``path`` (UTF-8), atomically; return the path."""
     path = Path(path)
     text = printlist_html(
-        findings, title=title, street=street, parcels=parcels, footprints=footprints, maps=maps
+        findings,
+        title=title,
+        street=street,
+        parcels=parcels,
+        footprints=footprints,
+        maps=maps,
+        case_ids=case_ids,
     )
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

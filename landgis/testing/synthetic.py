@@ -204,24 +204,19 @@ def make_park(
             origin=origin,
             parcels_per_footprint=parcels_per_footprint,
             violations=violations,
+            ownership=ownership,
         )
     )
     if len(tiles) == 1:
-        park = tiles[0]
-    else:
-        park = tuple(  # type: ignore[assignment]
-            gpd.GeoDataFrame(
-                pd.concat([t[i] for t in tiles], ignore_index=True),
-                geometry="geometry",
-                crs=crs,
-            )
-            for i in range(3)
+        return tiles[0]
+    return tuple(  # type: ignore[return-value]
+        gpd.GeoDataFrame(
+            pd.concat([t[i] for t in tiles], ignore_index=True),
+            geometry="geometry",
+            crs=crs,
         )
-    if ownership == "skewed":
-        return skew_ownership(*park, seed=seed)
-    if ownership != "spread":
-        raise ValueError(f"ownership={ownership!r}; use 'spread' or 'skewed'")
-    return park
+        for i in range(3)
+    )
 
 
 def skew_ownership(
@@ -272,6 +267,7 @@ def iter_park_tiles(
     origin: tuple[float, float] = DEFAULT_ORIGIN,
     parcels_per_footprint: float = 25 / 60,
     violations: float = 1.0,
+    ownership: str = "spread",
 ) -> Iterator[tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]]:
     """Generate a synthetic park tile by tile.
 
@@ -297,8 +293,9 @@ def iter_park_tiles(
         Lower-left corner (easting, northing) of the park.
     parcels_per_footprint : float, default 25/60
         Parcel rows per footprint (approximate).
-    violations : float, default 1.0
-        As in :func:`make_park`.
+    violations, ownership
+        As in :func:`make_park`.  Skewed ownership regroups each tile's holders
+        into the same few big and middle holders, so they span the whole park.
 
     Yields
     ------
@@ -306,6 +303,8 @@ def iter_park_tiles(
         The frames of one tile, with the columns described in
         :func:`make_park`.
     """
+    if ownership not in ("spread", "skewed"):
+        raise ValueError(f"ownership={ownership!r}; use 'spread' or 'skewed'")
     n_footprints = int(n_footprints)
     tile_footprints = int(tile_footprints)
     if n_footprints < 1:
@@ -342,7 +341,7 @@ def iter_park_tiles(
         x0 = origin[0] + tx * nbx * _CELL[0]
         y0 = origin[1] + ty * nby * _CELL[1]
         rng = np.random.default_rng((int(seed), i))
-        yield _make_tile(
+        tile = _make_tile(
             rng,
             n_fp=int(sizes[i]),
             n_pieces=_pieces_for(int(sizes[i]), parcels_per_footprint, base_share),
@@ -354,6 +353,7 @@ def iter_park_tiles(
             counters=counters,
             violations=violations,
         )
+        yield skew_ownership(*tile, seed=int(seed) * 1_000 + i) if ownership == "skewed" else tile
 
 
 # ---------------------------------------------------------------------------
