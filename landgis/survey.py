@@ -86,11 +86,11 @@ def apply_land_classes(
 
     rows = []
     geoms = np.asarray(raw.geometry.values, dtype=object)
+    categories = raw["category"].to_numpy(dtype=object)
     for i in range(len(raw)):
-        record = raw.iloc[i]
         geom = geoms[i]
         if not outside[i] or geom is None or shapely.is_empty(geom):
-            rows.append((i, record["category"], geom))
+            rows.append((i, categories[i], geom))
             continue
         near = tree.query(geom, predicate="intersects")
         parts = {}
@@ -107,9 +107,9 @@ def apply_land_classes(
                 parts[category] = part
                 rest = shapely.difference(rest, land, grid_size=grid_size)
         if not parts:
-            rows.append((i, record["category"], geom))
+            rows.append((i, categories[i], geom))
             continue
-        parts[record["category"]] = rest
+        parts[categories[i]] = rest
         for category, part in parts.items():
             for piece in _polygons(part):
                 rows.append((i, category, piece))
