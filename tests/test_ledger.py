@@ -9,6 +9,7 @@ server is given outside CI).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -495,6 +496,58 @@ def test_server_layout(story):
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     assert meta["crs_name"] == "EPSG:4528" and meta["srid"] == "4528"
     con.close()
+
+
+_QGIS_LIVE_LAYER = r"""
+import json, os, sys
+from urllib.parse import parse_qsl, urlsplit
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from qgis.core import QgsApplication, QgsDataSourceUri, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+url = urlsplit(sys.argv[1])
+uri = QgsDataSourceUri()
+uri.setConnection(url.hostname, str(url.port), url.path.lstrip("/"), url.username, "")
+uri.setDataSource(dict(parse_qsl(url.query))["schema"], "cases", "geometry", "", "case_id")
+layer = QgsVectorLayer(uri.uri(False), "cases", "postgres")
+features = list(layer.getFeatures())
+print(json.dumps({
+    "valid": layer.isValid(),
+    "crs": layer.crs().authid(),
+    "status": {f["case_id"]: f["status"] for f in features},
+    "area": sum(f.geometry().area() for f in features if f.hasGeometry()),
+}, ensure_ascii=False))
+"""
+
+
+def test_qgis_opens_the_live_ledger(ledger_places):
+    """QGIS's own PostgreSQL provider opens the cases as a layer and sees a clerk's edit."""
+    from tests.test_qgis import _system_qgis
+
+    if ledger_places.backend != "postgresql":
+        pytest.skip("the server's layout; a SQLite ledger is not a QGIS layer")
+    if not _system_qgis():
+        pytest.skip("QGIS (Debian python3-qgis) not installed")
+    story = three_rounds(ledger_places())
+
+    def qgis_reads() -> dict:
+        done = subprocess.run(
+            ["/usr/bin/python3", "-c", _QGIS_LIVE_LAYER, _target_of(story)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    cases = story.cases()
+    seen = qgis_reads()
+    assert seen["valid"] and seen["crs"] == "EPSG:4528"
+    assert seen["status"] == dict(zip(cases["case_id"], cases["status"], strict=True))
+    assert seen["area"] == pytest.approx(cases.area.sum())
+    open_case = cases.loc[cases["status"] != "整改中", "case_id"].iloc[0]
+    story.set(open_case, status="整改中", person="测试员")
+    assert qgis_reads()["status"][open_case] == "整改中"
 
 
 def _target_of(ledger: Ledger) -> str:
