@@ -35,7 +35,7 @@ import pandas as pd
 from landgis._version import __version__
 from landgis.accounts import apply_registers, survey_date
 from landgis.config import Campaign, load_campaign
-from landgis.crs import analysis_crs
+from landgis.crs import analysis_crs, ellipsoidal_area
 from landgis.engine import run
 from landgis.engine.idle import drop_built_up_idle
 from landgis.errors import ConfigError, CRSError
@@ -96,6 +96,7 @@ def audit(
     land_survey: bool = False,
     land_classes: Source | None = None,
     land_classes_layer: str | int | None = None,
+    ellipsoidal_areas: bool = False,
 ) -> Audit:
     """Audit red lines against actual use and return the findings.
 
@@ -194,6 +195,11 @@ def audit(
         every red line on 耕地 becomes ``farmland_construction``, on a village's
         homestead land (0702, or 城镇村属性码 203) ``village_homestead`` — the
         village's, not the zone's over-use.
+    ellipsoidal_areas
+        Also give each finding ``area_ellipsoid_m2``, its area on the
+        ellipsoid as the land survey computes ``TBMJ``
+        (:func:`landgis.ellipsoidal_area`), to reconcile with the survey's
+        statistics; every other figure stays the plane area of ``crs``.
 
     Returns
     -------
@@ -304,6 +310,8 @@ def audit(
         admin=inputs.layers.get("admin"),
         found=found,
     )
+    if ellipsoidal_areas:
+        findings["area_ellipsoid_m2"] = ellipsoidal_area(findings) if len(findings) else 0.0
     done = time.perf_counter()
 
     report = _trail(

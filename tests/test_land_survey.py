@@ -169,6 +169,35 @@ def test_tbmj_is_the_ellipsoidal_area_and_the_plane_area_differs():
     assert facts["survey_area_m2"] == pytest.approx(facts["area_ellipsoid_m2"], abs=0.1)
 
 
+def test_findings_report_their_ellipsoidal_area_when_asked(tmp_path, surveyed):
+    """audit(ellipsoidal_areas=True): each finding's area as the survey measures it."""
+    assert "area_ellipsoid_m2" not in surveyed.findings  # not unless asked
+    asked = _audit(ellipsoidal_areas=True)
+    findings = asked.findings
+    pd.testing.assert_frame_equal(
+        findings.drop(columns="area_ellipsoid_m2"), surveyed.findings, check_like=True
+    )
+    placed = findings.loc[findings.geometry.notna()]
+    geod = np.array([_geod_area(g) for g in placed.geometry])
+    # Edges of a few hundred metres straight in latitude and longitude (the survey's)
+    # and geodesics (Geod's) part by up to 1e-6: see test_ellipsoidal_area_against_geod.
+    assert placed["area_ellipsoid_m2"].to_numpy() == pytest.approx(geod, rel=1e-6)
+    # 8 km from the central meridian the plane is larger by (8/6371)² ≈ 1.6e-6 (the
+    # park spans 7.6–8.7 km, and long edges add up to 1e-6 either way).
+    ratio = placed["area_m2"] / placed["area_ellipsoid_m2"]
+    assert ratio.to_numpy() == pytest.approx(1 + 1.6e-6, abs=5e-7)
+    asked.write(tmp_path, lang="zh")
+    table = pd.read_csv(tmp_path / "findings.csv", encoding="utf-8-sig")
+    huada = table.loc[table["权利人/使用人"] == HUADA].iloc[0]  # 2 000 m² of over-use
+    assert (huada["面积（平方米）"], huada["椭球面积（平方米）"]) == (2000.0, 2000.0)
+    mismatch = table.loc[table["类别代码"] == "area_mismatch"].iloc[0]  # 新泰's 10 000 m²
+    parcel = findings.loc[findings["category"] == "area_mismatch"].geometry.iloc[0]
+    assert mismatch["面积（平方米）"] == 10000.0
+    assert mismatch["椭球面积（平方米）"] == round(_geod_area(parcel), 2) == 9999.99
+    gpkg = gpd.read_file(tmp_path / "findings.gpkg", layer="findings")
+    assert gpkg["area_ellipsoid_m2"].sum() == pytest.approx(placed["area_ellipsoid_m2"].sum())
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -449,11 +478,13 @@ def test_cli_land_survey_and_patches(tmp_path):
     done = runner.invoke(
         main,
         ["audit", str(PARCELS), str(DLTB), "--footprints-layer", "DLTB", "--land-survey",
-         "--admin", str(landgis.get_path("admin")), "-o", str(tmp_path / "audit"), "-q"],
+         "--admin", str(landgis.get_path("admin")), "--ellipsoidal-areas",
+         "-o", str(tmp_path / "audit"), "-q"],
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     csv = (tmp_path / "audit" / "findings.csv").read_text(encoding="utf-8-sig")
     assert "村庄宅基地" in csv and "1202 设施农用地" in csv
+    assert csv.splitlines()[0].endswith(",地类（国土调查）,椭球面积（平方米）")
     done = runner.invoke(
         main,
         ["change", str(DLTB), str(PATCHES), "--land-survey", "--patches", "--parcels",

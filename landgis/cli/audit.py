@@ -256,6 +256,13 @@ _audit_options = [
         help="Layer of --land-classes in a multi-layer file (e.g. DLTB).",
     ),
     click.option(
+        "--ellipsoidal-areas",
+        is_flag=True,
+        help="Also give each finding its area on the ellipsoid (椭球面积, as the land survey "
+        "computes TBMJ) in an extra column area_ellipsoid_m2, to reconcile with the survey's "
+        "statistics; every other figure stays the plane area of the analysis CRS.",
+    ),
+    click.option(
         "--orthophoto",
         type=click.Path(exists=True, dir_okay=False, path_type=str),
         metavar="TIF",

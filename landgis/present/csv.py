@@ -59,7 +59,10 @@ HEADERS_ZH = {
     "deadline_basis": "时限依据",
     "score": "亩均效益得分",
     "land_class": "地类（国土调查）",
+    "area_ellipsoid_m2": "椭球面积（平方米）",
 }
+#: Columns the findings carry only when asked for (``audit(ellipsoidal_areas=True)``).
+OPTIONAL_COLUMNS = ["area_ellipsoid_m2"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: The Chinese header of ``use_ratio`` in tables for people: a percentage.
 USE_RATIO_PERCENT = "使用率（%）"
@@ -97,7 +100,7 @@ def findings_table(findings, *, lang: str = "zh") -> pd.DataFrame:
     for column in EXTRA_COLUMNS:  # findings of an older landgis lack the newer columns
         if column not in df:
             df[column] = "" if column in ("deadline_basis", "land_class") else np.nan
-    df = df[[*COLUMNS, *EXTRA_COLUMNS]]
+    df = df[[*COLUMNS, *EXTRA_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in df)]]
     if lang == "en":
         cats = [CATEGORIES[c] for c in df["category"]]
         df["category_label"] = [c.label_en for c in cats]
