@@ -370,7 +370,7 @@ def land_survey() -> dict[str, gpd.GeoDataFrame]:
         crs=CRS,
     )
     streets: dict[str, list] = {}
-    for street, village, xy in ADMIN:
+    for street, _village, xy in ADMIN:
         streets.setdefault(street, []).append(rect(*xy))
     xzq = gpd.GeoDataFrame(
         [
