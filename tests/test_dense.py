@@ -287,6 +287,13 @@ SLOW_CLI = (
 )
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C's default in the child, as in a terminal: a test run started in the
+    background (``cmd &`` without job control, as CI may be) ignores SIGINT, and
+    Python then leaves it ignored in every child."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_a_long_audit_stops_within_seconds(tmp_path, signum):
     """SIGTERM or Ctrl-C in the middle of a GEOS call that would take minutes:
@@ -306,6 +313,7 @@ def test_a_long_audit_stops_within_seconds(tmp_path, signum):
             [*cli, str(parcels), str(footprints), "-o", str(out), "-q"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=_as_in_a_terminal,
         )
         time.sleep(delay)
         assert process.poll() is None, process.communicate()[1].decode()
