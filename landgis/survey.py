@@ -147,7 +147,7 @@ def majority_class(geometries, classes: gpd.GeoDataFrame) -> np.ndarray:
         geometries.values if hasattr(geometries, "values") else geometries, dtype=object
     )
     out = np.full(len(geoms), "", dtype=object)
-    has = np.array([g is not None and not shapely.is_empty(g) for g in geoms], dtype=bool)
+    has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not has.any() or not len(classes):
         return out
     cgeoms = np.asarray(classes.geometry.values, dtype=object)
